@@ -1,0 +1,17 @@
+"""Sprintboard: navigation only. Each page lives in pages/ and reads the store through sprintboard.ui."""
+
+import streamlit as st
+
+from sprintboard.ui import theme
+
+st.set_page_config(page_title="Sprintboard", page_icon=":material/insights:", layout="wide")
+theme.register()
+
+navigation = st.navigation(
+    [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
+        st.Page("pages/data_sources.py", title="Data sources", icon=":material/database:"),
+    ]
+)
+navigation.run()

@@ -1,0 +1,188 @@
+"""The ``sprintboard`` command: load data into the store, build the demo store, and say what a store holds.
+
+Every command takes ``--db`` (default: ``$SPRINTBOARD_DB`` or ``data/sprintboard.duckdb``). A failure ends with one
+line on stderr that names the file and the problem and a non-zero exit code; ``--debug`` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from sprintboard.cli_output import FORMATS, render_rows, to_json
+from sprintboard.store import InputError, StoreError, queries, read_connection, resolve_db_path
+
+EXIT_FAILURE = 1
+EXIT_SOME_REJECTED = 2
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> None:
+    click.echo(f"sprintboard: error: {message}", err=True)
+    sys.exit(code)
+
+
+def store_command(function):
+    """Add ``--db`` and ``--debug`` to a command and turn expected failures into one-line errors."""
+
+    @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Store file (default: $SPRINTBOARD_DB or data/sprintboard.duckdb).")
+    @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
+    @functools.wraps(function)
+    def wrapper(db: Path | None, debug: bool, **kwargs):
+        try:
+            return function(db_path=resolve_db_path(db), **kwargs)
+        except (StoreError, InputError) as exc:
+            if debug:
+                raise
+            _fail(str(exc))
+        except OSError as exc:
+            if debug:
+                raise
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except KeyboardInterrupt:
+            _fail("interrupted; the store holds what was published before the interruption", 130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sprintboard")
+def main() -> None:
+    """Sprintboard: a sprint-review dashboard for machine-learning teams.
+
+    Load W&B exports and backlog files with `ingest`, try it with `demo`, see what a store holds with `info`,
+    and start the app with `streamlit run app.py` (or `make run`).
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help="How to print the outcome.")
+@store_command
+def ingest(db_path: Path, paths: tuple[Path, ...], fmt: str) -> None:
+    """Load W&B run folders, .wandb logs and backlog files into the store.
+
+    The format of each file is detected from its content. Each file loads completely or not at all; bad files are
+    listed one per line and make the exit code non-zero, while the good ones are loaded.
+    """
+    from sprintboard.ingest.driver import ingest_paths
+
+    with _progress_bar("Ingesting") as advance:
+        report = ingest_paths(db_path, paths, progress=advance)
+
+    rows = [
+        {"path": o.path, "format": o.format, "status": o.status, "runs": o.counts.runs,
+         "history_rows": o.counts.history_rows, "table_rows": o.counts.table_rows,
+         "backlog_rows": o.counts.backlog_rows, "error": o.error, "warnings": o.warnings}
+        for o in report.outcomes
+    ]
+    totals = report.totals()
+    if fmt == "text":
+        for outcome in report.rejected:
+            click.echo(f"sprintboard: rejected: {outcome.path}: {outcome.error}", err=True)
+        for outcome in report.outcomes:
+            for warning in outcome.warnings:
+                click.echo(f"sprintboard: warning: {outcome.path}: {warning}", err=True)
+        loaded = sum(o.status == "loaded" for o in report.outcomes)
+        unchanged = sum(o.status == "unchanged" for o in report.outcomes)
+        click.echo(
+            f"{loaded} loaded, {unchanged} unchanged, {len(report.rejected)} rejected: {totals.runs} runs, "
+            f"{totals.history_rows} history points, {totals.table_rows} table rows, "
+            f"{totals.backlog_rows} backlog rows in {report.seconds:.1f} s -> {db_path}"
+        )
+    else:
+        click.echo(render_rows(rows, list(rows[0]) if rows else ["path"], fmt))
+    if report.rejected:
+        sys.exit(EXIT_SOME_REJECTED)
+
+
+@main.command()
+@click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("data/demo/adult.csv"), show_default=True,
+              help="The UCI Adult CSV the demo models train on.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Where the demo's backlog file and W&B run folders are written.")
+@store_command
+def demo(db_path: Path, source: Path, workdir: Path) -> None:
+    """Build the demo store: train small models on UCI Adult, log them with wandb (offline), load them.
+
+    The demo team works four two-week sprints; its backlog file and W&B run folders are regenerated under WORKDIR
+    and the store at --db is replaced by a fresh one holding only the demo.
+    """
+    from sprintboard.demo.build import build_demo_store
+
+    with _progress_bar("Building demo") as advance:
+        summary = build_demo_store(db_path, source, workdir, progress=advance)
+    click.echo(
+        f"demo store ready: {summary['runs']} runs, {summary['history_rows']} history points, "
+        f"{summary['sprints']} sprints in {summary['seconds']:.1f} s -> {db_path}"
+    )
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help="How to print it.")
+@store_command
+def info(db_path: Path, fmt: str) -> None:
+    """Say what the store holds: row counts, the last ingest, the schema version."""
+    with read_connection(db_path) as con:
+        counts = queries.table_counts(con)
+        document = {
+            "store": str(db_path),
+            "schema_version": queries.schema_version(con),
+            "demo": queries.is_demo_store(con),
+            "counts": counts,
+            "last_ingest": queries.last_ingest(con),
+        }
+    if fmt == "json":
+        click.echo(to_json(document))
+        return
+    rows = [{"table": name, "rows": count} for name, count in counts.items()]
+    if fmt == "csv":
+        click.echo(render_rows(rows, ["table", "rows"], "csv"))
+        return
+    last = document["last_ingest"]
+    click.echo(f"store:          {db_path}{'  (demo data)' if document['demo'] else ''}")
+    click.echo(f"schema version: {document['schema_version']}")
+    click.echo(
+        "last ingest:    "
+        + (f"{last['finished_at']:%Y-%m-%d %H:%M} UTC from {last['path']} ({last['format']})" if last else "never")
+    )
+    click.echo("")
+    click.echo(render_rows(rows, ["table", "rows"], "text"))
+
+
+class _progress_bar:
+    """A progress bar on stderr fed by ``advance(done, total, label)`` callbacks; silent when not a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self):
+        return self.advance
+
+    def advance(self, done: int, total: int, item: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr,
+                                         item_show_func=_shorten)
+            self.bar.__enter__()
+        self.bar.update(done - self.done, current_item=item)
+        self.done = done
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
+
+
+def _shorten(text: str | None, width: int = 40) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Sprintboard's own backlog file in YAML: sprints, items (hypotheses among them) and an optional event log.
+
+The format is documented with a full example in ``docs/backlog-format.md``. Parsing is strict: an unknown item type,
+a date that is not a date, or an item without an id is rejected with the entry it is in (``items[3].type``), and the
+whole file is refused, so that a half-understood backlog never reaches the store.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sprintboard.ingest.parsed import (
+    ParsedBacklog,
+    ParsedEvent,
+    ParsedHypothesis,
+    ParsedItem,
+    ParsedSprint,
+)
+from sprintboard.store.errors import InputError
+
+ITEM_TYPES = ("story", "hypothesis", "spike", "task", "bug")
+EVENT_FIELDS = ("status", "sprint", "points", "timebox_hours", "created")
+AGGREGATIONS = ("best", "mean")
+BACKLOG_KEYS = frozenset({"sprints", "items", "events"})
+
+
+class _Entry:
+    """One mapping of the file, with its location for error messages (``items[3]``)."""
+
+    def __init__(self, path: Path, where: str, raw: Any) -> None:
+        if not isinstance(raw, dict):
+            raise InputError(path, f"{where} must be a mapping of fields, not {type(raw).__name__}")
+        self.path, self.where, self.raw = path, where, raw
+
+    def fail(self, field: str, problem: str) -> InputError:
+        return InputError(self.path, f"{self.where}.{field}: {problem}")
+
+    def text(self, field: str, required: bool = False) -> str | None:
+        value = self.raw.get(field)
+        if value is None:
+            if required:
+                raise self.fail(field, "is required")
+            return None
+        if isinstance(value, dict | list):
+            raise self.fail(field, "must be a single value")
+        return str(value)
+
+    def number(self, field: str) -> float | None:
+        value = self.raw.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(field, f"must be a number, got {value!r}")
+        if value < 0:
+            raise self.fail(field, f"must not be negative, got {value!r}")
+        return float(value)
+
+    def day(self, field: str) -> date | None:
+        value = self.raw.get(field)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(field, f"must be a date like 2026-09-14, got {value!r}") from None
+
+    def moment(self, field: str, required: bool = False) -> datetime | None:
+        value = self.raw.get(field)
+        if value is None:
+            if required:
+                raise self.fail(field, "is required")
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None) if value.tzinfo is None else _to_naive_utc(value)
+        if isinstance(value, date):
+            return datetime.combine(value, time())
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(field, f"must be a date-time like 2026-09-14T09:30, got {value!r}") from None
+        return parsed if parsed.tzinfo is None else _to_naive_utc(parsed)
+
+    def choice(self, field: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.raw.get(field, default)
+        value = str(value).strip().lower()
+        if value not in allowed:
+            raise self.fail(field, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def strings(self, field: str) -> list[str]:
+        value = self.raw.get(field) or []
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise self.fail(field, "must be a list")
+        return [str(v) for v in value]
+
+
+def _to_naive_utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _entries(path: Path, document: dict, section: str) -> list[_Entry]:
+    raw = document.get(section) or []
+    if not isinstance(raw, list):
+        raise InputError(path, f"'{section}' must be a list")
+    return [_Entry(path, f"{section}[{index}]", entry) for index, entry in enumerate(raw)]
+
+
+def looks_like_backlog(document: Any) -> bool:
+    """A YAML document is a backlog file when it is a mapping with at least one of sprints, items, events."""
+    return isinstance(document, dict) and bool(BACKLOG_KEYS & set(document))
+
+
+def parse_backlog_yaml(path: Path) -> ParsedBacklog:
+    """Parse a backlog YAML file; raises :class:`InputError` naming the entry and field at fault."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(path, f"is not valid YAML{where}") from None
+    if not looks_like_backlog(document):
+        raise InputError(path, "is not a backlog file (expected top-level 'sprints', 'items' or 'events')")
+    return backlog_from_document(path, document)
+
+
+def backlog_from_document(path: Path, document: dict) -> ParsedBacklog:
+    team = document.get("team")
+    backlog = ParsedBacklog()
+    for entry in _entries(path, document, "sprints"):
+        name = entry.text("name", required=True)
+        sprint = ParsedSprint(
+            sprint_id=entry.text("id") or name,
+            name=name,
+            goal=entry.text("goal"),
+            start_date=entry.day("start"),
+            end_date=entry.day("end"),
+            team=entry.text("team") or (str(team) if team else None),
+            state=entry.text("state"),
+        )
+        if sprint.start_date and sprint.end_date and sprint.end_date < sprint.start_date:
+            raise entry.fail("end", f"{sprint.end_date} is before the start {sprint.start_date}")
+        backlog.sprints.append(sprint)
+
+    for entry in _entries(path, document, "items"):
+        item = ParsedItem(
+            item_id=entry.text("id", required=True),
+            title=entry.text("title", required=True),
+            item_type=entry.choice("type", ITEM_TYPES, "story"),
+            status=entry.text("status"),
+            points=entry.number("points"),
+            timebox_hours=entry.number("timebox_hours"),
+            sprint_id=entry.text("sprint"),
+            assignee=entry.text("assignee"),
+            created_at=entry.moment("created"),
+            resolved_at=entry.moment("resolved"),
+            labels=entry.strings("labels"),
+        )
+        backlog.items.append(item)
+        if "hypothesis" in entry.raw:
+            backlog.hypotheses.append(_hypothesis(path, entry, item))
+
+    for entry in _entries(path, document, "events"):
+        backlog.events.append(
+            ParsedEvent(
+                item_id=entry.text("item", required=True),
+                occurred_at=entry.moment("at", required=True),
+                field=entry.choice("field", EVENT_FIELDS, "status"),
+                from_value=entry.text("from"),
+                to_value=entry.text("to"),
+                author=entry.text("author"),
+            )
+        )
+    _check_ids_unique(path, backlog)
+    return backlog
+
+
+def _hypothesis(path: Path, item_entry: _Entry, item: ParsedItem) -> ParsedHypothesis:
+    entry = _Entry(path, f"{item_entry.where}.hypothesis", item_entry.raw["hypothesis"])
+    baseline = entry.raw.get("baseline") or {}
+    if not isinstance(baseline, dict):
+        raise entry.fail("baseline", "must be a mapping with 'run' or 'value'")
+    baseline_entry = _Entry(path, f"{entry.where}.baseline", baseline)
+    return ParsedHypothesis(
+        hypothesis_id=item.item_id,
+        item_id=item.item_id,
+        statement=entry.text("statement") or item.title,
+        owner=entry.text("owner") or item.assignee,
+        sprint_id=item.sprint_id,
+        timebox_hours=item.timebox_hours,
+        criteria=entry.text("criteria"),
+        aggregation=entry.choice("aggregation", AGGREGATIONS, "best"),
+        baseline_run_id=baseline_entry.text("run"),
+        baseline_value=_signed_number(baseline_entry, "value"),
+        run_ids=entry.strings("runs"),
+    )
+
+
+def _signed_number(entry: _Entry, field: str) -> float | None:
+    value = entry.raw.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise entry.fail(field, f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _check_ids_unique(path: Path, backlog: ParsedBacklog) -> None:
+    for label, ids in (
+        ("sprint id", [s.sprint_id for s in backlog.sprints]),
+        ("item id", [i.item_id for i in backlog.items]),
+    ):
+        seen: set[str] = set()
+        for value in ids:
+            if value in seen:
+                raise InputError(path, f"{label} {value!r} appears twice")
+            seen.add(value)

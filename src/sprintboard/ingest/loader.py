@@ -1,0 +1,173 @@
+"""Writing parsed runs and backlogs into the store (the only module that turns parsed objects into rows).
+
+Every function here runs inside the caller's transaction; the ingest driver wraps one file in one transaction.
+
+Re-loading is idempotent: a run's row, config and summary keys are replaced; its history is replaced over the step
+range the new source covers (so a grown log replaces what it had and adds the rest, and the second part of a resumed
+run, which starts at a later step, adds to the first part instead of erasing it); its tables are replaced per key.
+Backlog rows are replaced by id; an item's events are replaced by those of the newest source that has any.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun, split_value, to_json
+
+_SPRINT_TAG = re.compile(r"^sprint:(.+)$")
+_HYPOTHESIS_TAG = re.compile(r"^hyp:(.+)$")
+
+
+@dataclass
+class LoadCounts:
+    runs: int = 0
+    history_rows: int = 0
+    table_rows: int = 0
+    backlog_rows: int = 0
+
+    def add(self, other: LoadCounts) -> None:
+        self.runs += other.runs
+        self.history_rows += other.history_rows
+        self.table_rows += other.table_rows
+        self.backlog_rows += other.backlog_rows
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def run_references(run: ParsedRun) -> tuple[str | None, str | None]:
+    """The sprint and hypothesis a run names: tags ``sprint:<name>``/``hyp:<id>`` win over config keys ``sprint``
+    and ``hypothesis``. ``None`` where the run names none (the sprint may still follow from its start time)."""
+    sprint = hypothesis = None
+    for tag in run.tags:
+        if (match := _SPRINT_TAG.match(tag)) and sprint is None:
+            sprint = match.group(1).strip()
+        if (match := _HYPOTHESIS_TAG.match(tag)) and hypothesis is None:
+            hypothesis = match.group(1).strip()
+    if sprint is None and isinstance(run.config.get("sprint"), str | int):
+        sprint = str(run.config["sprint"])
+    if hypothesis is None and isinstance(run.config.get("hypothesis"), str | int):
+        hypothesis = str(run.config["hypothesis"])
+    return sprint, hypothesis
+
+
+def _key_value_frame(run_id: str, values: dict) -> pd.DataFrame:
+    rows = []
+    for key, value in values.items():
+        num, text = split_value(value)
+        rows.append((run_id, key, to_json(value), num, text))
+    return pd.DataFrame(rows, columns=["run_id", "key", "value_json", "value_num", "value_text"]).astype(
+        {"run_id": object, "key": object, "value_json": object, "value_num": "float64", "value_text": object}
+    )
+
+
+def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> LoadCounts:
+    """Insert or update one run with its config, summary, history and tables."""
+    sprint_ref, hypothesis_ref = run_references(run)
+    con.execute("DELETE FROM runs WHERE run_id = ?", [run.run_id])
+    con.execute(
+        """INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            run.run_id, run.project, run.entity, run.name, run.state, run.created_at, run.runtime_s,
+            run.exit_code, run.notes, run.user, run.group, run.job_type, list(run.tags), run.sweep_id, run.host,
+            run.git_commit, run.git_remote, run.program, run.url, sprint_ref, hypothesis_ref, source_path, _now(),
+        ],
+    )
+    for table, values in (("run_config", run.config), ("run_summary", run.summary)):
+        frame = _key_value_frame(run.run_id, values)
+        con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])  # noqa: S608 - table name is ours
+        con.register("incoming_values", frame)
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_values")  # noqa: S608 - table name is ours
+        con.unregister("incoming_values")
+
+    history_rows = _load_history(con, run)
+    table_rows = _load_tables(con, run)
+    return LoadCounts(runs=1, history_rows=history_rows, table_rows=table_rows)
+
+
+def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
+    points = run.history
+    if not len(points):
+        return 0
+    frame = pd.DataFrame(points.as_dict())
+    frame.insert(0, "run_id", run.run_id)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"].astype("float64"), unit="s")
+    frame = frame.astype({"step": "int64", "runtime": "float64", "value_num": "float64"})
+    con.execute(
+        "DELETE FROM history WHERE run_id = ? AND step BETWEEN ? AND ?",
+        [run.run_id, int(frame["step"].min()), int(frame["step"].max())],
+    )
+    con.register("incoming_history", frame)
+    con.execute(
+        """INSERT INTO history (run_id, step, timestamp, runtime_s, key, value_num, value_text)
+           SELECT run_id, step, timestamp, runtime, key, value_num, value_text FROM incoming_history"""
+    )
+    con.unregister("incoming_history")
+    return len(frame)
+
+
+def _load_tables(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
+    total = 0
+    for table in run.tables:
+        rows = []
+        for row_index, row in enumerate(table.rows):
+            for column, value in zip(table.columns, row, strict=False):
+                num, text = split_value(value)
+                rows.append((run.run_id, table.key, table.step, row_index, column, num, text))
+        con.execute("DELETE FROM predictions WHERE run_id = ? AND table_key = ?", [run.run_id, table.key])
+        if not rows:
+            continue
+        frame = pd.DataFrame(
+            rows, columns=["run_id", "table_key", "step", "row_index", "column_name", "value_num", "value_text"]
+        ).astype({"step": "Int64", "value_num": "float64", "value_text": object})
+        con.register("incoming_cells", frame)
+        con.execute("INSERT INTO predictions SELECT * FROM incoming_cells")
+        con.unregister("incoming_cells")
+        total += len(table.rows)
+    return total
+
+
+def load_backlog(con: duckdb.DuckDBPyConnection, backlog: ParsedBacklog, source_path: str) -> LoadCounts:
+    """Insert or replace the sprints, items, events and hypotheses of one backlog file."""
+    for sprint in backlog.sprints:
+        con.execute("DELETE FROM sprints WHERE sprint_id = ?", [sprint.sprint_id])
+        con.execute(
+            "INSERT INTO sprints VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [sprint.sprint_id, sprint.name, sprint.goal, sprint.start_date, sprint.end_date, sprint.team,
+             sprint.state, source_path],
+        )
+    for item in backlog.items:
+        con.execute("DELETE FROM work_items WHERE item_id = ?", [item.item_id])
+        con.execute(
+            "INSERT INTO work_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item.item_id, item.title, item.item_type, item.status, item.points, item.timebox_hours,
+             item.sprint_id, item.assignee, item.created_at, item.resolved_at, list(item.labels), source_path],
+        )
+    event_items = sorted({event.item_id for event in backlog.events})
+    for item_id in event_items:
+        con.execute("DELETE FROM item_events WHERE item_id = ?", [item_id])
+    if backlog.events:
+        frame = pd.DataFrame(
+            [(e.item_id, e.occurred_at, e.field, e.from_value, e.to_value, e.author, source_path)
+             for e in backlog.events],
+            columns=["item_id", "occurred_at", "field", "from_value", "to_value", "author", "source_path"],
+        )
+        con.register("incoming_events", frame)
+        con.execute("INSERT INTO item_events SELECT * FROM incoming_events")
+        con.unregister("incoming_events")
+    for hyp in backlog.hypotheses:
+        con.execute("DELETE FROM hypotheses WHERE hypothesis_id = ?", [hyp.hypothesis_id])
+        con.execute(
+            "INSERT INTO hypotheses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [hyp.hypothesis_id, hyp.item_id, hyp.statement, hyp.owner, hyp.sprint_id, hyp.timebox_hours,
+             hyp.criteria, hyp.aggregation, hyp.baseline_run_id, hyp.baseline_value, list(hyp.run_ids),
+             source_path],
+        )
+    rows = len(backlog.sprints) + len(backlog.items) + len(backlog.events) + len(backlog.hypotheses)
+    return LoadCounts(backlog_rows=rows)

@@ -1,0 +1,208 @@
+"""What a parser hands to the loader: one format-neutral description of the runs, tables and backlog a file holds.
+
+Every source format (run folders, ``.wandb`` logs, CSV exports, API dumps, backlog files) is parsed into these
+classes; only :mod:`sprintboard.ingest.loader` turns them into store rows. Keeping the classes plain data means a
+parser can be tested without a store, and the loader has one shape to write.
+
+Value typing, shared by history, config and summary:
+
+* ``int``/``float`` (including NaN and ±Infinity) are numbers and go to ``value_num``;
+* ``str`` goes to ``value_text`` as it is;
+* ``bool``, ``None``, lists and dicts go to ``value_text`` as JSON (``true``, ``null``, ``{"_type": ...}``), so a
+  media reference or a flag is kept, never turned into a number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+def split_value(value: Any) -> tuple[float | None, str | None]:
+    """Return ``(value_num, value_text)`` for one logged value, following the typing rule in the module docstring."""
+    if isinstance(value, bool) or value is None:
+        return None, json.dumps(value)
+    if isinstance(value, int | float):
+        return float(value), None
+    if isinstance(value, str):
+        return None, value
+    return None, json.dumps(value, allow_nan=True, default=str, sort_keys=True)
+
+
+def to_json(value: Any) -> str:
+    """JSON text of a config or summary value; NaN and Infinity are written as the bare tokens W&B itself uses."""
+    return json.dumps(value, allow_nan=True, default=str, sort_keys=True)
+
+
+def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested dicts to dotted keys: ``{"val": {"auc": 1}} -> {"val.auc": 1}``.
+
+    A key that itself contains ``/`` or ``.`` is kept as it is (``train/loss`` stays ``train/loss``). A dict that
+    carries a W&B ``_type`` (a media or table reference) is a value, not a namespace, and is not flattened. An empty
+    dict is kept as a value so that it is not lost.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value and "_type" not in value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+class HistoryColumns:
+    """Long-form history points kept as parallel column lists, so large runs load in bulk.
+
+    One point is one (step, metric key) pair. ``timestamp`` is seconds since the Unix epoch (UTC) and ``runtime`` is
+    seconds since the run started; either may be ``None`` when the source does not record it.
+    """
+
+    __slots__ = ("step", "timestamp", "runtime", "key", "value_num", "value_text")
+
+    def __init__(self) -> None:
+        self.step: list[int] = []
+        self.timestamp: list[float | None] = []
+        self.runtime: list[float | None] = []
+        self.key: list[str] = []
+        self.value_num: list[float | None] = []
+        self.value_text: list[str | None] = []
+
+    def append(self, step: int, timestamp: float | None, runtime: float | None, key: str, value: Any) -> None:
+        num, text = split_value(value)
+        self.step.append(step)
+        self.timestamp.append(timestamp)
+        self.runtime.append(runtime)
+        self.key.append(key)
+        self.value_num.append(num)
+        self.value_text.append(text)
+
+    def extend(self, other: HistoryColumns) -> None:
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def as_dict(self) -> dict[str, list]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass
+class ParsedTable:
+    """A logged table (``wandb.Table``): ``columns`` names and ``rows`` of cell values, as logged under ``key``."""
+
+    key: str
+    columns: list[str]
+    rows: list[list[Any]]
+    step: int | None = None
+    source_path: str | None = None
+
+
+@dataclass
+class ParsedRun:
+    """One W&B run as far as a source describes it; fields a source does not carry stay ``None`` or empty.
+
+    ``state`` is one of ``finished`` (exit code 0), ``failed`` (non-zero exit code), ``running/killed`` (no exit
+    record: the log cannot tell a live run from a killed one), ``crashed``, ``running`` or ``unknown`` as exported by
+    W&B. ``created_at`` is a naive UTC datetime. ``config`` and ``summary`` are flattened to dotted keys.
+    """
+
+    run_id: str
+    project: str | None = None
+    entity: str | None = None
+    name: str | None = None
+    state: str = "unknown"
+    created_at: datetime | None = None
+    runtime_s: float | None = None
+    exit_code: int | None = None
+    notes: str | None = None
+    user: str | None = None
+    group: str | None = None
+    job_type: str | None = None
+    tags: list[str] = field(default_factory=list)
+    sweep_id: str | None = None
+    host: str | None = None
+    git_commit: str | None = None
+    git_remote: str | None = None
+    program: str | None = None
+    url: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    history: HistoryColumns = field(default_factory=HistoryColumns)
+    tables: list[ParsedTable] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedSprint:
+    """A sprint (or increment): dates are inclusive calendar days in the team's local time."""
+
+    sprint_id: str
+    name: str
+    start_date: date | None = None
+    end_date: date | None = None
+    goal: str | None = None
+    team: str | None = None
+    state: str | None = None
+
+
+@dataclass
+class ParsedItem:
+    """A backlog item; ``item_type`` is one of story, hypothesis, spike, task, bug."""
+
+    item_id: str
+    title: str
+    item_type: str = "story"
+    status: str | None = None
+    points: float | None = None
+    timebox_hours: float | None = None
+    sprint_id: str | None = None
+    assignee: str | None = None
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedEvent:
+    """One change to an item: ``field`` is ``status``, ``sprint``, ``points``, ``timebox_hours`` or ``created``."""
+
+    item_id: str
+    occurred_at: datetime
+    field: str
+    from_value: str | None
+    to_value: str | None
+    author: str | None = None
+
+
+@dataclass
+class ParsedHypothesis:
+    """A hypothesis card; ``criteria`` is the success expression, ``aggregation`` how runs combine (best | mean)."""
+
+    hypothesis_id: str
+    statement: str
+    item_id: str | None = None
+    owner: str | None = None
+    sprint_id: str | None = None
+    timebox_hours: float | None = None
+    criteria: str | None = None
+    aggregation: str = "best"
+    baseline_run_id: str | None = None
+    baseline_value: float | None = None
+    run_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedBacklog:
+    sprints: list[ParsedSprint] = field(default_factory=list)
+    items: list[ParsedItem] = field(default_factory=list)
+    events: list[ParsedEvent] = field(default_factory=list)
+    hypotheses: list[ParsedHypothesis] = field(default_factory=list)
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

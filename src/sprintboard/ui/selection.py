@@ -1,0 +1,29 @@
+"""Selections that live in the URL (``?sprint=S2&run=abc``), so a copied link opens the same view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+
+def select_in_url(label: str, options: Sequence[str], param: str, *, format_func: Callable[[str], str] = str,
+                  default: str | None = None, container=st) -> str | None:
+    """A select box whose choice is kept in the query parameter ``param``.
+
+    The URL's value wins when it is one of ``options``; otherwise ``default`` (or the first option). ``None`` when
+    there are no options.
+    """
+    if not options:
+        return None
+    options = list(options)
+    wanted = st.query_params.get(param)
+    if wanted not in options:
+        wanted = default if default in options else options[0]
+    key = f"url_select_{param}"
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    choice = container.selectbox(label, options, index=options.index(wanted), format_func=format_func, key=key)
+    if st.query_params.get(param) != choice:
+        st.query_params[param] = choice
+    return choice

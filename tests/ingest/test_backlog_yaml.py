@@ -1,0 +1,112 @@
+"""Sprintboard's backlog YAML: what it loads, and how it refuses what it cannot understand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from sprintboard.demo.backlog import write_backlog
+from sprintboard.ingest.backlog_yaml import parse_backlog_yaml
+from sprintboard.store import InputError
+
+SMALL = """
+team: Vision
+sprints:
+  - id: V1
+    name: Vision 1
+    goal: Try a bigger backbone
+    start: 2026-03-02
+    end: 2026-03-13
+items:
+  - id: V-1
+    title: Bigger backbone beats ResNet-18 by 1 point top-1
+    type: hypothesis
+    timebox_hours: 24
+    sprint: V1
+    status: Test Hypothesis
+    hypothesis:
+      statement: We believe ResNet-50 beats ResNet-18 by 1 point top-1.
+      criteria: val/top1 >= baseline + 0.01
+      aggregation: mean
+      baseline: {run: r18-s0}
+      runs: [r50-s0, r50-s1]
+  - id: V-2
+    title: Data loader caching
+    points: 3
+    sprint: V1
+events:
+  - {item: V-2, at: "2026-03-03T10:15", field: status, from: To Do, to: In Progress}
+  - {item: V-2, at: "2026-03-04T09:00+02:00", field: points, from: "2", to: "3"}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "backlog.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_small_backlog_loads_every_field(tmp_path):
+    backlog = parse_backlog_yaml(_write(tmp_path, SMALL))
+    (sprint,) = backlog.sprints
+    assert (sprint.sprint_id, sprint.name, sprint.team) == ("V1", "Vision 1", "Vision")
+    assert (sprint.start_date, sprint.end_date) == (date(2026, 3, 2), date(2026, 3, 13))
+    hypothesis_item, story = backlog.items
+    assert hypothesis_item.item_type == "hypothesis" and hypothesis_item.timebox_hours == 24
+    assert story.item_type == "story" and story.points == 3 and story.status is None
+    (hypothesis,) = backlog.hypotheses
+    assert hypothesis.hypothesis_id == "V-1" and hypothesis.sprint_id == "V1"
+    assert hypothesis.criteria == "val/top1 >= baseline + 0.01" and hypothesis.aggregation == "mean"
+    assert hypothesis.baseline_run_id == "r18-s0" and hypothesis.run_ids == ["r50-s0", "r50-s1"]
+    first, second = backlog.events
+    assert first.occurred_at == datetime(2026, 3, 3, 10, 15)
+    assert second.occurred_at == datetime(2026, 3, 4, 7, 0)  # +02:00 converted to UTC
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("type: hypothesis", "type: epic"), "items[0].type: 'epic' is not one of story, hypothesis"),
+        (("start: 2026-03-02", "start: next monday"), "sprints[0].start: must be a date"),
+        (("points: 3", "points: lots"), "items[1].points: must be a number"),
+        (("points: 3", "points: -3"), "items[1].points: must not be negative"),
+        (("id: V-2", "id: V-1"), "item id 'V-1' appears twice"),
+        (("    title: Data loader caching\n", ""), "items[1].title: is required"),
+        (("end: 2026-03-13", "end: 2026-03-01"), "sprints[0].end: 2026-03-01 is before the start"),
+        (('at: "2026-03-03T10:15", ', ""), "events[0].at: is required"),
+        (("field: status", "field: colour"), "events[0].field: 'colour' is not one of"),
+    ],
+)
+def test_a_bad_entry_is_named_with_its_field(tmp_path, change, message):
+    old, new = change
+    assert old in SMALL
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, SMALL.replace(old, new, 1)))
+    assert str(error.value).startswith(str(tmp_path / "backlog.yaml") + ": ")
+    assert message in str(error.value)
+
+
+def test_broken_yaml_says_where(tmp_path):
+    with pytest.raises(InputError, match=r"is not valid YAML at line 3"):
+        parse_backlog_yaml(_write(tmp_path, "sprints:\n  - name: a\n\tname: b\n"))
+
+
+def test_a_yaml_file_that_is_not_a_backlog_is_refused(tmp_path):
+    with pytest.raises(InputError, match="is not a backlog file"):
+        parse_backlog_yaml(_write(tmp_path, "model: resnet\nlr: 0.1\n"))
+
+
+def test_the_demo_backlog_round_trips_through_the_format(tmp_path):
+    backlog = parse_backlog_yaml(write_backlog(tmp_path / "demo.yaml"))
+    assert [s.sprint_id for s in backlog.sprints] == ["S1", "S2", "S3", "S4"]
+    assert {i.item_type for i in backlog.items} == {"story", "hypothesis", "spike", "task", "bug"}
+    by_id = {i.item_id: i for i in backlog.items}
+    assert by_id["INC-107"].sprint_id == "S2" and by_id["INC-107"].status == "Done"  # carried over
+    assert by_id["INC-207"].sprint_id is None  # taken out of its sprint
+    assert by_id["INC-205"].points == 3  # re-estimated from 2
+    reopen = [e for e in backlog.events if e.item_id == "INC-306" and e.field == "status"]
+    assert [e.to_value for e in reopen][-2:] == ["Update Model", "Done"]
+    assert {h.hypothesis_id for h in backlog.hypotheses} == {"INC-104", "INC-203", "INC-204", "INC-303",
+                                                             "INC-403", "INC-404"}

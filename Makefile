@@ -21,8 +21,7 @@ $(DB): | $(STAMP)
 	$(BIN)/sprintboard demo --db $(DB)
 
 run: $(STAMP) $(DB)
-	SPRINTBOARD_DB=$(DB) $(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
-		--browser.gatherUsageStats false
+	SPRINTBOARD_DB=$(DB) $(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

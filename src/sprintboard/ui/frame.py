@@ -22,7 +22,7 @@ def store_header() -> bool:
     if status["demo"]:
         st.info(
             "**Demo data.** A made-up team's four sprints: real models trained on UCI Adult and logged with W&B "
-            "offline. Load your own runs with `sprintboard ingest PATH...`.",
+            "offline. Load your own runs with `sprintboard ingest PATH`.",
             icon=":material/science:",
         )
     last = status["last_ingest"]

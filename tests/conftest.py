@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,6 +17,17 @@ ADULT_CSV = REPO / "data" / "demo" / "adult.csv"
 def store_path(tmp_path: Path) -> Path:
     """Where a test's own store goes (not created yet)."""
     return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def con():
+    """An in-memory store with the real schema, for tests on hand-made rows."""
+    from sprintboard.store.connection import apply_migrations
+
+    connection = duckdb.connect(":memory:")
+    apply_migrations(connection, Path(":memory:"))
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")

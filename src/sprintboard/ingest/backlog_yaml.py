@@ -7,7 +7,7 @@ whole file is refused, so that a half-understood backlog never reaches the store
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,7 @@ class _Entry:
 
 
 def _to_naive_utc(moment: datetime) -> datetime:
-    from datetime import UTC
-
+    """A timezone-aware moment as naive UTC, the store's convention."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun, split_value, to_json
 
@@ -57,14 +58,20 @@ def run_references(run: ParsedRun) -> tuple[str | None, str | None]:
     return sprint, hypothesis
 
 
-def _key_value_frame(run_id: str, values: dict) -> pd.DataFrame:
-    rows = []
-    for key, value in values.items():
-        num, text = split_value(value)
-        rows.append((run_id, key, to_json(value), num, text))
-    return pd.DataFrame(rows, columns=["run_id", "key", "value_json", "value_num", "value_text"]).astype(
-        {"run_id": object, "key": object, "value_json": object, "value_num": "float64", "value_text": object}
-    )
+# Rows go in as Arrow tables, not pandas frames: pandas cannot tell a logged NaN (a diverged loss, which must stay
+# visible) from a missing value, and DuckDB reads a pandas NaN as NULL; Arrow keeps the two apart.
+
+
+def _key_value_table(run_id: str, values: dict) -> pa.Table:
+    keys = list(values)
+    split = [split_value(value) for value in values.values()]
+    return pa.table({
+        "run_id": pa.array([run_id] * len(keys), pa.string()),
+        "key": pa.array(keys, pa.string()),
+        "value_json": pa.array([to_json(value) for value in values.values()], pa.string()),
+        "value_num": pa.array([num for num, _ in split], pa.float64()),
+        "value_text": pa.array([text for _, text in split], pa.string()),
+    })
 
 
 def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> LoadCounts:
@@ -80,9 +87,8 @@ def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -
         ],
     )
     for table, values in (("run_config", run.config), ("run_summary", run.summary)):
-        frame = _key_value_frame(run.run_id, values)
         con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])  # noqa: S608 - table name is ours
-        con.register("incoming_values", frame)
+        con.register("incoming_values", _key_value_table(run.run_id, values))
         con.execute(f"INSERT INTO {table} SELECT * FROM incoming_values")  # noqa: S608 - table name is ours
         con.unregister("incoming_values")
 
@@ -95,21 +101,30 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     points = run.history
     if not len(points):
         return 0
-    frame = pd.DataFrame(points.as_dict())
-    frame.insert(0, "run_id", run.run_id)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"].astype("float64"), unit="s")
-    frame = frame.astype({"step": "int64", "runtime": "float64", "value_num": "float64"})
+    incoming = pa.table({
+        "step": pa.array(points.step, pa.int64()),
+        "timestamp": pa.array(points.timestamp, pa.float64()),
+        "runtime": pa.array(points.runtime, pa.float64()),
+        "key": pa.array(points.key, pa.string()),
+        "value_num": pa.array(points.value_num, pa.float64()),
+        "value_text": pa.array(points.value_text, pa.string()),
+    })
     con.execute(
         "DELETE FROM history WHERE run_id = ? AND step BETWEEN ? AND ?",
-        [run.run_id, int(frame["step"].min()), int(frame["step"].max())],
+        [run.run_id, min(points.step), max(points.step)],
     )
-    con.register("incoming_history", frame)
+    con.register("incoming_history", incoming)
+    # Epoch seconds become TIMESTAMP here; a non-finite timestamp (a damaged row) is stored as NULL.
     con.execute(
         """INSERT INTO history (run_id, step, timestamp, runtime_s, key, value_num, value_text)
-           SELECT run_id, step, timestamp, runtime, key, value_num, value_text FROM incoming_history"""
+           SELECT ?, step,
+                  CASE WHEN isfinite(timestamp) THEN make_timestamp((timestamp * 1e6)::BIGINT) END,
+                  runtime, key, value_num, value_text
+           FROM incoming_history""",
+        [run.run_id],
     )
     con.unregister("incoming_history")
-    return len(frame)
+    return len(points)
 
 
 def _load_tables(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
@@ -123,10 +138,12 @@ def _load_tables(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
         con.execute("DELETE FROM predictions WHERE run_id = ? AND table_key = ?", [run.run_id, table.key])
         if not rows:
             continue
-        frame = pd.DataFrame(
-            rows, columns=["run_id", "table_key", "step", "row_index", "column_name", "value_num", "value_text"]
-        ).astype({"step": "Int64", "value_num": "float64", "value_text": object})
-        con.register("incoming_cells", frame)
+        columns = list(zip(*rows, strict=True))
+        types = (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.string(), pa.float64(), pa.string())
+        names = ("run_id", "table_key", "step", "row_index", "column_name", "value_num", "value_text")
+        cells = pa.table({name: pa.array(column, kind) for name, column, kind in zip(names, columns, types,
+                                                                                   strict=True)})
+        con.register("incoming_cells", cells)
         con.execute("INSERT INTO predictions SELECT * FROM incoming_cells")
         con.unregister("incoming_cells")
         total += len(table.rows)

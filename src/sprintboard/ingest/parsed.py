@@ -15,7 +15,6 @@ Value typing, shared by history, config and summary:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -203,6 +202,3 @@ class ParsedBacklog:
     events: list[ParsedEvent] = field(default_factory=list)
     hypotheses: list[ParsedHypothesis] = field(default_factory=list)
 
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,280 @@
+"""A run's history and system-metric points as its log adds them, decoded in bulk at the end."""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from typing import Any
+
+from wandb.proto import wandb_internal_pb2 as pb
+
+from sprintboard.ingest.parsed import HistoryColumns, flatten, split_value
+from sprintboard.ingest.wandb_values import ValueWarnings
+
+SYSTEM_PREFIX = "system/"
+# Values converted per call of the bulk number conversion: a chunk holding a non-number is redone value by value,
+# so chunks are small enough that one text metric does not slow down a whole run.
+_CHUNK = 2048
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table logged under ``key`` at ``step``; ``path`` is the table file relative to the run's ``files``."""
+
+    key: str
+    step: int | None
+    path: str
+
+
+class HistoryLanes:
+    """History and system-metric points as parallel lanes of keys and JSON texts, plus one span per record.
+
+    A span covers the lane entries one record added: their ``count``, the row's ``step``, ``timestamp`` and
+    ``runtime``, and how many of the entries are the row's own ``_step``/``_timestamp``/``_runtime`` (``meta``).
+    :meth:`columns` drops internal keys, expands spans and decodes values, all in bulk.
+    """
+
+    def __init__(self, warnings: ValueWarnings) -> None:
+        self.warnings = warnings
+        self.keys: list[str] = []
+        self.raws: list[str] = []
+        self.counts: list[int] = []
+        self.steps: list[int] = []
+        self.times: list[float | None] = []
+        self.runtimes: list[float | None] = []
+        self.meta: list[int] = []
+        self.tables: list[TableRef] = []
+        self.last_step: int | None = None
+
+    # -- reading records
+
+    def add_paired(self, names: Iterable[str], values: Iterable[str], history: Any) -> None:
+        """Add a ``History`` view whose items :func:`paired_keys` paired (the hot loop inlines this)."""
+        start = len(self.keys)
+        self.keys.extend(names)
+        self.raws.extend(values)
+        self.close_view_row(start, history)
+
+    def close_view_row(self, start: int, history: Any) -> None:
+        """Finish the row whose items were added from ``start`` on: find ``_step``, ``_timestamp``, ``_runtime``."""
+        keys, raws = self.keys, self.raws
+        meta = 3
+        try:
+            step = int(raws[keys.index("_step", start)])
+            self.last_step = step
+        except ValueError:  # no _step item, or not an integer: the slow way
+            step_raw = _find(keys, raws, "_step", start)
+            meta -= step_raw is None
+            step = self._step(step_raw, history.step.num if history.HasField("step") else None)
+        try:
+            timestamp: float | None = float(raws[keys.index("_timestamp", start)])
+        except ValueError:
+            meta -= _find(keys, raws, "_timestamp", start) is None
+            timestamp = None
+        try:
+            runtime: float | None = float(raws[keys.index("_runtime", start)])
+        except ValueError:
+            meta -= _find(keys, raws, "_runtime", start) is None
+            runtime = None
+        self._span(len(keys) - start, step, timestamp, runtime, meta)
+
+    def _span(self, count: int, step: int, timestamp: float | None, runtime: float | None, meta: int) -> None:
+        self.counts.append(count)
+        self.steps.append(step)
+        self.times.append(timestamp)
+        self.runtimes.append(runtime)
+        self.meta.append(meta)
+
+    def add_record(self, history: pb.HistoryRecord) -> None:
+        """Add a ``HistoryRecord`` item by item: multi-part nested keys, typed values, anything unusual."""
+        keys, raws = self.keys, self.raws
+        start = len(keys)
+        meta: dict[str, str] = {}
+        nested: dict[str, Any] | None = None
+        for item in history.item:
+            parts = list(item.nested_key) or [item.key]
+            raw = item.value_json or _typed_json(item)
+            if parts[0].startswith("_"):
+                if len(parts) == 1:
+                    meta[parts[0]] = raw
+                continue
+            if len(parts) == 1:
+                keys.append(parts[0])
+                raws.append(raw)
+            else:
+                nested = _set_nested(nested, parts, self.warnings.decode(raw))
+        if nested:
+            # Reassembled dicts go back as JSON text; a table reference is recognised when values are decoded.
+            for key, value in flatten(nested).items():
+                keys.append(key)
+                raws.append(json.dumps(value, allow_nan=True))
+        step = self._step(meta.get("_step"), history.step.num if history.HasField("step") else None)
+        self._span(len(keys) - start, step, as_float(meta.get("_timestamp")), as_float(meta.get("_runtime")), 0)
+
+    def _step(self, raw: str | None, recorded: int | None) -> int:
+        """The row's step: ``_step``, else the record's ``step.num``, else one past the previous row."""
+        step = None
+        if raw is not None:
+            try:
+                step = int(raw)
+            except ValueError:
+                number = as_float(raw)
+                step = int(number) if number is not None and math.isfinite(number) else None
+        if step is None:
+            step = recorded if recorded is not None else (0 if self.last_step is None else self.last_step + 1)
+        self.last_step = step
+        return step
+
+    def add_stats(self, keys: Iterable[str], raws: Iterable[str], timestamp: float | None,
+                  start_time: float | None) -> None:
+        """Add one stats record's system metrics at the step of the latest history row."""
+        before = len(self.keys)
+        self.keys.extend(map(SYSTEM_PREFIX.__add__, keys))
+        self.raws.extend(raws)
+        runtime = timestamp - start_time if timestamp is not None and start_time is not None else None
+        step = self.last_step if self.last_step is not None else 0
+        self._span(len(self.keys) - before, step, timestamp, runtime, 0)
+
+    def max_runtime(self) -> float | None:
+        """The longest time since the start the log shows: a history row's ``_runtime`` or a stats record's."""
+        return max((r for r in self.runtimes if r is not None and math.isfinite(r)), default=None)
+
+    # -- building columns
+
+    def columns(self) -> HistoryColumns:
+        """The points as :class:`HistoryColumns`, typed by the rule in :mod:`sprintboard.ingest.parsed`."""
+        keys, raws, counts = self.keys, self.raws, self.counts
+        keep = {key: not key.startswith("_") for key in set(keys)}
+        if all(keep.values()):
+            return self._decode(keys, raws, *self._expand_spans(counts))
+        mask = list(map(keep.__getitem__, keys))
+        kept_keys, kept_raws = list(compress(keys, mask)), list(compress(raws, mask))
+        if len(keys) - len(kept_keys) == sum(self.meta):
+            # The only internal keys are the rows' own _step/_timestamp/_runtime: fewer points per span.
+            return self._decode(kept_keys, kept_raws, *self._expand_spans(list(map(operator.sub, counts, self.meta))))
+        lanes = self._expand_spans(counts)
+        return self._decode(kept_keys, kept_raws, *(list(compress(lane, mask)) for lane in lanes))
+
+    def _expand_spans(self, counts: list[int]) -> tuple[list[int], list[float | None], list[float | None]]:
+        """Per-point step, timestamp and runtime lanes: each span's value repeated ``count`` times."""
+        return tuple(list(chain.from_iterable(map(repeat, lane, counts)))  # type: ignore[return-value]
+                     for lane in (self.steps, self.times, self.runtimes))
+
+    def _decode(self, keys: list[str], raws: list[str], steps: list[int], times: list[float | None],
+                runtimes: list[float | None]) -> HistoryColumns:
+        """Decode values in chunks: a chunk of numbers only (the bulk of a history) is one ``map(float)``, which
+        reads exactly the JSON numbers, ``NaN`` and ``±Infinity`` included; a chunk holding anything else is
+        decoded value by value, which may also turn one point into several (see :meth:`_expand`)."""
+        nums: list[float | None] = []
+        slow: list[int] = []
+        for start in range(0, len(raws), _CHUNK):
+            try:
+                nums.extend(map(float, raws[start : start + _CHUNK]))
+            except ValueError:
+                del nums[start:]  # extend() kept what it converted before the failure
+                nums.extend(repeat(None, min(_CHUNK, len(raws) - start)))
+                slow.append(start)
+        out = HistoryColumns()
+        if not slow:
+            out.key, out.step, out.timestamp, out.runtime = keys, steps, times, runtimes
+            out.value_num, out.value_text = nums, [None] * len(nums)
+            return out
+        lanes = (keys, nums, steps, times, runtimes)
+        begin = 0
+        for start in slow:
+            _copy_points(out, lanes, begin, start)
+            self._decode_slowly(out, lanes, raws, start, min(start + _CHUNK, len(raws)))
+            begin = start + _CHUNK
+        _copy_points(out, lanes, begin, len(raws))
+        return out
+
+    def _decode_slowly(self, out: HistoryColumns, lanes: tuple[list, ...], raws: list[str], start: int,
+                       stop: int) -> None:
+        keys, _, steps, times, runtimes = lanes
+        for index in range(start, stop):
+            raw = raws[index]
+            try:
+                points = [(keys[index], float(raw))]
+            except ValueError:
+                points = self._expand(keys[index], self.warnings.decode(raw), steps[index])
+            for key, value in points:
+                num, text = _split(value)
+                out.key.append(key)
+                out.value_num.append(num)
+                out.value_text.append(text)
+                out.step.append(steps[index])
+                out.timestamp.append(times[index])
+                out.runtime.append(runtimes[index])
+
+    def _expand(self, key: str, value: Any, step: int) -> list[tuple[str, Any]]:
+        """One decoded value as points: a plain dict (wandb <= 0.16 nesting) becomes one point per leaf; a table
+        reference is noted for :func:`parse_run_folder`."""
+        points = list(flatten({key: value}).items()) if isinstance(value, dict) else [(key, value)]
+        for name, leaf in points:
+            if isinstance(leaf, dict) and leaf.get("_type") == "table-file" and isinstance(leaf.get("path"), str):
+                self.tables.append(TableRef(name, step, leaf["path"]))
+        return points
+
+
+def _copy_points(out: HistoryColumns, lanes: tuple[list, ...], start: int, stop: int) -> None:
+    """Append the already decoded numbers ``start:stop`` of ``lanes`` (keys, numbers, steps, times, runtimes)."""
+    keys, nums, steps, times, runtimes = lanes
+    out.key.extend(keys[start:stop])
+    out.value_num.extend(nums[start:stop])
+    out.value_text.extend(repeat(None, len(nums[start:stop])))
+    out.step.extend(steps[start:stop])
+    out.timestamp.extend(times[start:stop])
+    out.runtime.extend(runtimes[start:stop])
+
+
+def _split(value: Any) -> tuple[float | None, str | None]:
+    try:
+        return split_value(value)
+    except OverflowError:  # an int too large for a float: keep its digits
+        return None, str(value)
+
+
+def _set_nested(tree: dict[str, Any] | None, parts: list[str], value: Any) -> dict[str, Any]:
+    """Put ``value`` at ``parts`` in ``tree`` (made if ``None``), replacing a non-dict met on the way."""
+    tree = {} if tree is None else tree
+    node = tree
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+    return tree
+
+
+def _typed_json(item: pb.HistoryItem) -> str:
+    """JSON text of an item that carries only a typed value (the ``HistoryItem.value`` oneof) and no
+    ``value_json``; wandb 0.31 always writes ``value_json`` too, so this is for other writers."""
+    which = item.WhichOneof("value")
+    if which == "json":
+        return item.json or "null"
+    if which in ("boolean", "integer", "number", "text"):
+        return json.dumps(getattr(item, which), allow_nan=True)
+    return "null"
+
+
+def _find(keys: list[str], raws: list[str], key: str, start: int) -> str | None:
+    """The JSON text of ``key`` among the lane entries from ``start`` on, or ``None``."""
+    try:
+        return raws[keys.index(key, start)]
+    except ValueError:
+        return None
+
+
+def as_float(raw: str | None) -> float | None:
+    """A JSON number text as a float (``NaN``/``Infinity`` included); ``None`` for anything else."""
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None

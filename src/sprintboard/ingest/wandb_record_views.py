@@ -1,0 +1,97 @@
+"""Protobuf *views* of W&B records: message classes that read a ``.wandb`` log's hot records in bulk.
+
+A long run is millions of history and summary values, so the hot records are not decoded into wandb's
+``Record`` classes item by item. They are parsed into *views* -- message classes built here from the field
+numbers of wandb's own descriptors -- whose item fields are declared singular: protobuf merges a singular
+message that occurs several times, so all items of a record land in one message whose repeated ``nested_key``
+and ``value_json`` lists come out in one C call each, and pair up index by index when every item has one key
+and one value. Values stay JSON text until the end, when numbers are converted in bulk. A record that does not
+pair up (multi-part keys, removals) is read item by item through a view that keeps items apart, and one whose
+items carry only typed values (no ``value_json``) through wandb's ``Record`` class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from wandb.proto import wandb_internal_pb2 as pb
+
+
+def _number(message: Any, field: str) -> int:
+    return message.DESCRIPTOR.fields_by_name[field].number
+
+
+def _build_views() -> dict[str, Any]:
+    """Build the view classes in a private descriptor pool, with field numbers taken from wandb's descriptors."""
+    F = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="sprintboard_wandb_views.proto", package="sbviews")
+    file.syntax = "proto3"
+
+    def message(name: str, fields: list[tuple[str, int, int, str | None]], oneof: str | None = None) -> None:
+        msg = file.message_type.add(name=name)
+        if oneof:
+            msg.oneof_decl.add(name=oneof)
+        for fname, number, ftype, type_name in fields:
+            # A type name ending in "[]" is repeated. In "Record" the item message fields are singular on
+            # purpose, so that the parser merges every item of a record into one (see the module docstring).
+            repeated = bool(type_name) and type_name.endswith("[]")
+            label = F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL
+            field = msg.field.add(name=fname, number=number, type=ftype, label=label)
+            if type_name and type_name != "[]":
+                field.type_name = f".sbviews.{type_name.removesuffix('[]')}"
+            if oneof:
+                field.oneof_index = 0
+
+    item = pb.HistoryItem
+    numbers = {name: _number(item, name) for name in ("key", "nested_key", "value_json")}
+    for other in (pb.SummaryItem, pb.ConfigItem, pb.StatsItem):
+        if any(_number(other, name) != number for name, number in numbers.items() if name in
+               other.DESCRIPTOR.fields_by_name):
+            raise RuntimeError(f"wandb's {other.DESCRIPTOR.name} no longer numbers its fields like HistoryItem")
+    message("Items", [(name, number, F.TYPE_STRING, "[]") for name, number in numbers.items()])
+    # One item as wandb's item classes have it, for records read item by item without wandb's Record class.
+    message("Item", [(name, number, F.TYPE_STRING, "[]" if name == "nested_key" else None)
+                     for name, number in numbers.items()])
+    message("Step", [("num", _number(pb.HistoryStep, "num"), F.TYPE_INT64, None)])
+    message("Stamp", [("seconds", 1, F.TYPE_INT64, None), ("nanos", 2, F.TYPE_INT32, None)])
+    message("History", [("item", _number(pb.HistoryRecord, "item"), F.TYPE_MESSAGE, "Items"),
+                        ("step", _number(pb.HistoryRecord, "step"), F.TYPE_MESSAGE, "Step")])
+    message("Updates", [("update", _number(pb.SummaryRecord, "update"), F.TYPE_MESSAGE, "Items"),
+                        ("remove", _number(pb.SummaryRecord, "remove"), F.TYPE_MESSAGE, "Items")])
+    message("Stats", [("timestamp", _number(pb.StatsRecord, "timestamp"), F.TYPE_MESSAGE, "Stamp"),
+                      ("item", _number(pb.StatsRecord, "item"), F.TYPE_MESSAGE, "Items")])
+    hot = [("history", "History"), ("summary", "Updates"), ("config", "Updates"), ("stats", "Stats")]
+    # Rare records are only recognised here (as opaque bytes) and decoded with wandb's Record class.
+    rare = [name for name in ("run", "exit", "environment", "header") if name in pb.Record.DESCRIPTOR.fields_by_name]
+    message("Record", [(name, _number(pb.Record, name), F.TYPE_MESSAGE, view) for name, view in hot]
+            + [(name, _number(pb.Record, name), F.TYPE_BYTES, None) for name in rare], oneof="record_type")
+    # The same records with items kept apart: for those whose merged items cannot be paired up.
+    message("HistoryList", [("item", _number(pb.HistoryRecord, "item"), F.TYPE_MESSAGE, "Item[]"),
+                            ("step", _number(pb.HistoryRecord, "step"), F.TYPE_MESSAGE, "Step")])
+    message("UpdatesList", [("update", _number(pb.SummaryRecord, "update"), F.TYPE_MESSAGE, "Item[]"),
+                            ("remove", _number(pb.SummaryRecord, "remove"), F.TYPE_MESSAGE, "Item[]")])
+    listed = [("history", "HistoryList"), ("summary", "UpdatesList"), ("config", "UpdatesList")]
+    message("RecordList", [(name, _number(pb.Record, name), F.TYPE_MESSAGE, view) for name, view in listed],
+            oneof="record_type")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"sbviews.{name}"))
+            for name in ("Record", "RecordList")}
+
+
+_VIEWS = _build_views()
+RecordView = _VIEWS["Record"]
+RecordListView = _VIEWS["RecordList"]
+
+
+def paired_keys(items: Any) -> Any | None:
+    """The key list of a merged ``Items`` view when every item has exactly one key and one ``value_json``
+    (so the i-th key and the i-th value belong together), else ``None``."""
+    count = len(items.value_json)
+    nested, plain = items.nested_key, items.key
+    if len(nested) == count and not plain:
+        return nested
+    if len(plain) == count and not nested:
+        return plain
+    return None

@@ -1,0 +1,46 @@
+"""What the loader writes for one parsed run: values typed by the documented rule, NaN kept apart from missing."""
+
+from __future__ import annotations
+
+import math
+
+from sprintboard.ingest.loader import load_run
+from sprintboard.ingest.parsed import ParsedRun, ParsedTable
+
+
+def _run() -> ParsedRun:
+    run = ParsedRun(run_id="r1", state="finished", config={"lr": 0.1, "opt": "adam", "flag": True},
+                    summary={"loss": float("nan"), "best": float("inf")})
+    for step, loss in enumerate([1.0, float("nan"), 0.5]):
+        run.history.append(step, 1_750_000_000.5 + step, float(step), "loss", loss)
+    run.history.append(2, 1_750_000_002.5, 2.0, "note", "diverged, restarted")
+    run.history.append(2, 1_750_000_002.5, 2.0, "flag", None)
+    run.tables.append(ParsedTable("val/predictions", ["label", "score"], [[1, 0.9], [0, float("nan")]], step=2))
+    return run
+
+
+def test_a_logged_nan_stays_a_nan_and_a_null_stays_text(con):
+    load_run(con, _run(), "x.wandb")
+    rows = con.execute("SELECT step, key, value_num, value_text FROM history ORDER BY key, step").fetchall()
+    assert rows[0] == (2, "flag", None, "null")
+    losses = [row for row in rows if row[1] == "loss"]
+    assert [row[2] for row in losses][::2] == [1.0, 0.5] and math.isnan(losses[1][2])
+    assert rows[-1] == (2, "note", None, "diverged, restarted")
+    summary = dict(con.execute("SELECT key, value_num FROM run_summary").fetchall())
+    assert math.isnan(summary["loss"]) and summary["best"] == math.inf
+    config = con.execute("SELECT key, value_json, value_num, value_text FROM run_config ORDER BY key").fetchall()
+    assert config == [("flag", "true", None, "true"), ("lr", "0.1", 0.1, None), ("opt", '"adam"', None, "adam")]
+
+
+def test_timestamps_are_utc_to_the_microsecond(con):
+    load_run(con, _run(), "x.wandb")
+    first = con.execute("SELECT strftime(timestamp, '%Y-%m-%d %H:%M:%S.%f') FROM history WHERE step = 0").fetchone()
+    assert first[0] == "2025-06-15 15:06:40.500000"  # 1750000000 s after the epoch, in UTC
+
+
+def test_table_cells_keep_nan_and_row_order(con):
+    load_run(con, _run(), "x.wandb")
+    cells = con.execute(
+        "SELECT row_index, column_name, value_num FROM predictions WHERE column_name = 'score' ORDER BY row_index"
+    ).fetchall()
+    assert cells[0] == (0, "score", 0.9) and math.isnan(cells[1][2])

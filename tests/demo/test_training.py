@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from sprintboard.demo.training import THRESHOLD, validation_metrics
+from sprintboard.demo.training import THRESHOLD, binary_log_loss, validation_metrics
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -28,3 +28,9 @@ def test_no_predicted_positives_gives_zero_precision_not_nan():
     y_true = np.array([0, 1, 0, 1])
     ours = validation_metrics(y_true, np.zeros(4))
     assert ours["val/precision"] == 0.0 and ours["val/f1"] == 0.0 and ours["val/auc"] == 0.5
+
+
+def test_binary_log_loss_equals_sklearn_including_certain_mistakes():
+    y_true = np.array([1, 0, 1, 0, 1, 1])
+    scores = np.array([0.9, 0.2, 0.0, 1.0, 0.5, 1.0])  # two certain mistakes: clipped, not infinite
+    assert binary_log_loss(y_true, scores) == pytest.approx(metrics.log_loss(y_true, scores), rel=1e-12)

@@ -16,7 +16,6 @@ from scipy.stats import rankdata
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
@@ -67,6 +66,18 @@ def _encoder(dropped: tuple[str, ...] = ()) -> ColumnTransformer:
         [("num", StandardScaler(), NUMERIC),
          ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
     )
+
+
+def binary_log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Mean cross-entropy of 0/1 labels under predicted probabilities, as ``sklearn.metrics.log_loss`` defines it.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` with the float64 machine epsilon, so a confident wrong
+    prediction costs a large finite loss instead of infinity. Written out because it runs at every step, where
+    sklearn's input checks cost more than the arithmetic.
+    """
+    eps = np.finfo(np.float64).eps
+    probabilities = np.clip(scores.astype(np.float64), eps, 1 - eps)
+    return float(-np.mean(np.where(y_true == 1, np.log(probabilities), np.log1p(-probabilities))))
 
 
 def validation_metrics(y_true: np.ndarray, scores: np.ndarray) -> StepMetrics:
@@ -120,7 +131,7 @@ def train_logistic(split: AdultSplit, seed: int, epochs: int, alpha: float,
         order = rng.permutation(len(x_train))
         model.partial_fit(x_train[order], split.y_train[order], classes=[0, 1])
         scores = model.predict_proba(x_valid)[:, 1]
-        train_loss = log_loss(split.y_train, model.predict_proba(x_train)[:, 1])
+        train_loss = binary_log_loss(split.y_train, model.predict_proba(x_train)[:, 1])
         yield {"train/loss": float(train_loss), **validation_metrics(split.y_valid, scores)}
     return scores
 
@@ -152,7 +163,7 @@ def train_boosting(split: AdultSplit, seed: int, iterations: int, learning_rate:
     scores = None
     for train_proba, valid_proba in zip(staged_train, model.staged_predict_proba(x_valid), strict=True):
         scores = valid_proba[:, 1]
-        yield {"train/loss": float(log_loss(split.y_train[sample], train_proba[:, 1], labels=[0, 1])),
+        yield {"train/loss": binary_log_loss(split.y_train[sample], train_proba[:, 1]),
                **validation_metrics(split.y_valid, scores)}
     return scores
 
@@ -166,6 +177,6 @@ def train_mlp(split: AdultSplit, seed: int, epochs: int, hidden: int) -> Generat
     for _ in range(epochs):
         model.partial_fit(x_train, split.y_train, classes=[0, 1])
         scores = model.predict_proba(x_valid)[:, 1]
-        train_loss = log_loss(split.y_train, model.predict_proba(x_train)[:, 1])
+        train_loss = binary_log_loss(split.y_train, model.predict_proba(x_train)[:, 1])
         yield {"train/loss": float(train_loss), **validation_metrics(split.y_valid, scores)}
     return scores

@@ -44,3 +44,30 @@ def test_table_cells_keep_nan_and_row_order(con):
         "SELECT row_index, column_name, value_num FROM predictions WHERE column_name = 'score' ORDER BY row_index"
     ).fetchall()
     assert cells[0] == (0, "score", 0.9) and math.isnan(cells[1][2])
+
+
+def test_logged_data_only_keeps_what_the_store_knows_about_the_run(con):
+    load_run(con, _run(), "x.wandb")
+    chart = ParsedRun(run_id="r1", name="from a chart", logged_data_only=True)
+    for step, loss in enumerate([0.9, 0.8]):
+        chart.history.append(step, None, None, "loss", loss)
+    counts = load_run(con, chart, "chart.csv")
+    assert (counts.runs, counts.history_rows) == (1, 2)
+    assert con.execute("SELECT name, state, source_path FROM runs").fetchall() == [(None, "finished", "x.wandb")]
+    assert con.execute("SELECT count(*) FROM run_config").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM run_summary").fetchone()[0] == 2
+    history = con.execute("SELECT step, key, value_num, value_text FROM history ORDER BY key, step").fetchall()
+    # loss at steps 0-1 is replaced; loss at step 2 and the other keys at step 2 are kept
+    assert [row for row in history if row[1] == "loss"][:2] == [(0, "loss", 0.9, None), (1, "loss", 0.8, None)]
+    assert len(history) == 5 and (2, "note", None, "diverged, restarted") in history
+    assert con.execute("SELECT count(*) FROM predictions").fetchone()[0] == 4
+
+
+def test_logged_data_only_adds_a_bare_row_for_a_new_run(con):
+    chart = ParsedRun(run_id="name:gpt2", name="gpt2", logged_data_only=True)
+    chart.history.append(0, None, None, "train/loss", 10.9)
+    load_run(con, chart, "chart.csv")
+    load_run(con, chart, "chart.csv")
+    assert con.execute("SELECT run_id, name, state, tags FROM runs").fetchall() == [("name:gpt2", "gpt2", "unknown",
+                                                                                      [])]
+    assert con.execute("SELECT count(*) FROM history").fetchone()[0] == 1

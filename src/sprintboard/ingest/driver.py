@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from sprintboard.ingest.detect import Unit, units_for
+from sprintboard.ingest.detect import IngestOptions, Unit, units_for
 from sprintboard.ingest.loader import LoadCounts, load_backlog, load_run
-from sprintboard.ingest.parsed import ParsedBacklog
+from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun
 from sprintboard.store.connection import write_session
 from sprintboard.store.errors import InputError
 
@@ -56,9 +56,12 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def fingerprint(files: Iterable[Path], root: Path) -> tuple[int, str]:
-    """Total bytes and a SHA-256 over the relative names and contents of ``files``."""
+def fingerprint(files: Iterable[Path], root: Path, options_used: str = "") -> tuple[int, str]:
+    """Total bytes and a SHA-256 over the relative names and contents of ``files`` (and the options the unit was
+    parsed with, when it used any)."""
     digest = hashlib.sha256()
+    if options_used:
+        digest.update(options_used.encode() + b"\0")
     total = 0
     for file in files:
         name = file.relative_to(root) if file != root else Path(file.name)
@@ -93,15 +96,29 @@ def _log(con, outcome: UnitOutcome, started: datetime, size: int | None, sha: st
 def _load_unit(con: duckdb.DuckDBPyConnection, unit: Unit) -> UnitOutcome:
     source = str(unit.path)
     started = _now()
-    size, sha = fingerprint(unit.files, unit.path)
+    size, sha = fingerprint(unit.files, unit.path, unit.options_used)
     if _already_loaded(con, source, sha):
         outcome = UnitOutcome(source, unit.format, "unchanged")
         _log(con, outcome, started, size, sha)
         return outcome
+    return load_parsed(con, source, unit.format, unit.parse, started, size, sha)
+
+
+def load_parsed(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    fmt: str,
+    parse: Callable[[], list[ParsedRun] | ParsedBacklog],
+    started: datetime,
+    size: int | None = None,
+    sha: str | None = None,
+) -> UnitOutcome:
+    """Parse one unit and load it in one transaction together with its ``ingest_log`` row; if parsing or loading
+    fails, nothing of it is stored and the unit is logged as ``rejected`` with the reason."""
     in_transaction = False
     try:
-        parsed = unit.parse()
-        outcome = UnitOutcome(source, unit.format, "loaded")
+        parsed = parse()
+        outcome = UnitOutcome(source, fmt, "loaded")
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         if isinstance(parsed, ParsedBacklog):
@@ -109,19 +126,20 @@ def _load_unit(con: duckdb.DuckDBPyConnection, unit: Unit) -> UnitOutcome:
         else:
             for run in parsed:
                 outcome.counts.add(load_run(con, run, source))
-                outcome.warnings.extend(run.warnings)
+                # a caveat about the whole file is repeated on each of its runs; the outcome lists it once
+                outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
         _log(con, outcome, started, size, sha)
         con.execute("COMMIT")
         return outcome
     except Exception as exc:  # noqa: BLE001 - any failure rejects this unit only, with its reason
         if in_transaction:
             con.execute("ROLLBACK")
-        outcome = UnitOutcome(source, unit.format, "rejected", error=_reason(exc, unit.path))
+        outcome = UnitOutcome(source, fmt, "rejected", error=_reason(exc, source))
         _log(con, outcome, started, size, sha)
         return outcome
 
 
-def _reason(exc: Exception, path: Path) -> str:
+def _reason(exc: Exception, path: str | Path) -> str:
     """One line saying what is wrong; the path is reported beside it, so a message that repeats it is trimmed."""
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     prefix = f"{path}: "
@@ -137,14 +155,16 @@ def ingest_paths(
     paths: Iterable[Path],
     progress: ProgressCallback | None = None,
     publish_every_s: float = 30.0,
+    options: IngestOptions | None = None,
 ) -> IngestReport:
-    """Load every unit under ``paths`` into the store at ``db_path``; see the module docstring."""
+    """Load every unit under ``paths`` into the store at ``db_path``; see the module docstring. ``options`` carries
+    what the user said about inputs whose content cannot say it (``--summary-from``, ``--run``)."""
     started = time.perf_counter()
     report = IngestReport()
     units: list[Unit] = []
     for path in paths:
         try:
-            units.extend(units_for(Path(path)))
+            units.extend(units_for(Path(path), options))
         except InputError as exc:
             report.outcomes.append(UnitOutcome(exc.path, None, "rejected", error=exc.problem))
     with write_session(db_path) as writer:

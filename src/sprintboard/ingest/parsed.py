@@ -108,6 +108,11 @@ class ParsedRun:
     ``state`` is one of ``finished`` (exit code 0), ``failed`` (non-zero exit code), ``running/killed`` (no exit
     record: the log cannot tell a live run from a killed one), ``crashed``, ``running`` or ``unknown`` as exported by
     W&B. ``created_at`` is a naive UTC datetime. ``config`` and ``summary`` are flattened to dotted keys.
+
+    ``logged_data_only`` marks a source that carries only logged data -- history points (a chart export, an API
+    history dump) or a table (a ``.table.json`` file) -- and none of the run's own fields, config or summary. The
+    loader then keeps whatever the store already knows about the run, and only adds a bare run row (state
+    ``unknown``) when the run is new.
     """
 
     run_id: str
@@ -134,6 +139,7 @@ class ParsedRun:
     history: HistoryColumns = field(default_factory=HistoryColumns)
     tables: list[ParsedTable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    logged_data_only: bool = False
 
 
 @dataclass

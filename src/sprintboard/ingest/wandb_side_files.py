@@ -106,7 +106,7 @@ def _read_tables(run: ParsedRun, files: Path, refs: list[TableRef]) -> list[Pars
     tables = []
     for path in sorted(table_dir.rglob("*.table.json")):
         relative = path.relative_to(files).as_posix()
-        ref = by_path.get(relative) or _ref_from_name(path, table_dir, relative)
+        ref = by_path.get(relative) or table_ref_from_name(path, table_dir, relative)
         if ref is None:
             run.warnings.append(f"{relative} skipped: the logged key cannot be told from its name")
             continue
@@ -116,7 +116,7 @@ def _read_tables(run: ParsedRun, files: Path, refs: list[TableRef]) -> list[Pars
     return tables
 
 
-def _ref_from_name(path: Path, table_dir: Path, relative: str) -> TableRef | None:
+def table_ref_from_name(path: Path, table_dir: Path, relative: str) -> TableRef | None:
     """Key and step from ``media/table/<dirs>/<key>_<step>_<hash>.table.json``; sub-folders are ``/`` in the key."""
     match = _TABLE_NAME.match(path.name)
     if not match:

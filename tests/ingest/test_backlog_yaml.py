@@ -109,4 +109,4 @@ def test_the_demo_backlog_round_trips_through_the_format(tmp_path):
     reopen = [e for e in backlog.events if e.item_id == "INC-306" and e.field == "status"]
     assert [e.to_value for e in reopen][-2:] == ["Update Model", "Done"]
     assert {h.hypothesis_id for h in backlog.hypotheses} == {"INC-104", "INC-203", "INC-204", "INC-303",
-                                                             "INC-403", "INC-404"}
+                                                             "INC-403", "INC-404", "INC-408"}

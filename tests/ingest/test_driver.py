@@ -25,8 +25,8 @@ def test_a_backlog_loads_and_loading_it_again_changes_nothing(tmp_path, store_pa
     first = ingest_paths(store_path, [backlog])
     assert [o.status for o in first.outcomes] == ["loaded"]
     counts = _counts(store_path)
-    assert (counts["sprints"], counts["work_items"], counts["hypotheses"]) == (4, 25, 6)
-    assert counts["item_events"] == first.outcomes[0].counts.backlog_rows - 4 - 25 - 6
+    assert (counts["sprints"], counts["work_items"], counts["hypotheses"]) == (4, 26, 7)
+    assert counts["item_events"] == first.outcomes[0].counts.backlog_rows - 4 - 26 - 7
 
     second = ingest_paths(store_path, [backlog])
     assert [o.status for o in second.outcomes] == ["unchanged"]

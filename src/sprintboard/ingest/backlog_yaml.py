@@ -28,8 +28,11 @@ AGGREGATIONS = ("best", "mean")
 BACKLOG_KEYS = frozenset({"sprints", "items", "events"})
 
 
-class _Entry:
-    """One mapping of the file, with its location for error messages (``items[3]``)."""
+class Entry:
+    """One mapping of the file, with its location for error messages (``items[3]``).
+
+    The backlog CSV reader uses the same checks on a row's cells: a subclass only says the location another way.
+    """
 
     def __init__(self, path: Path, where: str, raw: Any) -> None:
         if not isinstance(raw, dict):
@@ -109,11 +112,11 @@ def _to_naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _entries(path: Path, document: dict, section: str) -> list[_Entry]:
+def _entries(path: Path, document: dict, section: str) -> list[Entry]:
     raw = document.get(section) or []
     if not isinstance(raw, list):
         raise InputError(path, f"'{section}' must be a list")
-    return [_Entry(path, f"{section}[{index}]", entry) for index, entry in enumerate(raw)]
+    return [Entry(path, f"{section}[{index}]", entry) for index, entry in enumerate(raw)]
 
 
 def looks_like_backlog(document: Any) -> bool:
@@ -140,59 +143,72 @@ def backlog_from_document(path: Path, document: dict) -> ParsedBacklog:
     team = document.get("team")
     backlog = ParsedBacklog()
     for entry in _entries(path, document, "sprints"):
-        name = entry.text("name", required=True)
-        sprint = ParsedSprint(
-            sprint_id=entry.text("id") or name,
-            name=name,
-            goal=entry.text("goal"),
-            start_date=entry.day("start"),
-            end_date=entry.day("end"),
-            team=entry.text("team") or (str(team) if team else None),
-            state=entry.text("state"),
-        )
-        if sprint.start_date and sprint.end_date and sprint.end_date < sprint.start_date:
-            raise entry.fail("end", f"{sprint.end_date} is before the start {sprint.start_date}")
-        backlog.sprints.append(sprint)
+        backlog.sprints.append(sprint_from_entry(entry, str(team) if team else None))
 
     for entry in _entries(path, document, "items"):
-        item = ParsedItem(
-            item_id=entry.text("id", required=True),
-            title=entry.text("title", required=True),
-            item_type=entry.choice("type", ITEM_TYPES, "story"),
-            status=entry.text("status"),
-            points=entry.number("points"),
-            timebox_hours=entry.number("timebox_hours"),
-            sprint_id=entry.text("sprint"),
-            assignee=entry.text("assignee"),
-            created_at=entry.moment("created"),
-            resolved_at=entry.moment("resolved"),
-            labels=entry.strings("labels"),
-        )
+        item = item_from_entry(entry)
         backlog.items.append(item)
         if "hypothesis" in entry.raw:
             backlog.hypotheses.append(_hypothesis(path, entry, item))
 
     for entry in _entries(path, document, "events"):
-        backlog.events.append(
-            ParsedEvent(
-                item_id=entry.text("item", required=True),
-                occurred_at=entry.moment("at", required=True),
-                field=entry.choice("field", EVENT_FIELDS, "status"),
-                from_value=entry.text("from"),
-                to_value=entry.text("to"),
-                author=entry.text("author"),
-            )
-        )
-    _check_ids_unique(path, backlog)
+        backlog.events.append(event_from_entry(entry))
+    check_ids_unique(path, backlog)
     return backlog
 
 
-def _hypothesis(path: Path, item_entry: _Entry, item: ParsedItem) -> ParsedHypothesis:
-    entry = _Entry(path, f"{item_entry.where}.hypothesis", item_entry.raw["hypothesis"])
+def sprint_from_entry(entry: Entry, default_team: str | None = None) -> ParsedSprint:
+    """A sprint from its fields (``id`` defaults to ``name``); refuses an end before the start."""
+    name = entry.text("name", required=True)
+    sprint = ParsedSprint(
+        sprint_id=entry.text("id") or name,
+        name=name,
+        goal=entry.text("goal"),
+        start_date=entry.day("start"),
+        end_date=entry.day("end"),
+        team=entry.text("team") or default_team,
+        state=entry.text("state"),
+    )
+    if sprint.start_date and sprint.end_date and sprint.end_date < sprint.start_date:
+        raise entry.fail("end", f"{sprint.end_date} is before the start {sprint.start_date}")
+    return sprint
+
+
+def item_from_entry(entry: Entry) -> ParsedItem:
+    """An item from its fields (its ``hypothesis`` card, a YAML-only mapping, is read by the caller)."""
+    return ParsedItem(
+        item_id=entry.text("id", required=True),
+        title=entry.text("title", required=True),
+        item_type=entry.choice("type", ITEM_TYPES, "story"),
+        status=entry.text("status"),
+        points=entry.number("points"),
+        timebox_hours=entry.number("timebox_hours"),
+        sprint_id=entry.text("sprint"),
+        assignee=entry.text("assignee"),
+        created_at=entry.moment("created"),
+        resolved_at=entry.moment("resolved"),
+        labels=entry.strings("labels"),
+    )
+
+
+def event_from_entry(entry: Entry) -> ParsedEvent:
+    """An event from its fields (``field`` defaults to ``status``)."""
+    return ParsedEvent(
+        item_id=entry.text("item", required=True),
+        occurred_at=entry.moment("at", required=True),
+        field=entry.choice("field", EVENT_FIELDS, "status"),
+        from_value=entry.text("from"),
+        to_value=entry.text("to"),
+        author=entry.text("author"),
+    )
+
+
+def _hypothesis(path: Path, item_entry: Entry, item: ParsedItem) -> ParsedHypothesis:
+    entry = Entry(path, f"{item_entry.where}.hypothesis", item_entry.raw["hypothesis"])
     baseline = entry.raw.get("baseline") or {}
     if not isinstance(baseline, dict):
         raise entry.fail("baseline", "must be a mapping with 'run' or 'value'")
-    baseline_entry = _Entry(path, f"{entry.where}.baseline", baseline)
+    baseline_entry = Entry(path, f"{entry.where}.baseline", baseline)
     return ParsedHypothesis(
         hypothesis_id=item.item_id,
         item_id=item.item_id,
@@ -208,7 +224,7 @@ def _hypothesis(path: Path, item_entry: _Entry, item: ParsedItem) -> ParsedHypot
     )
 
 
-def _signed_number(entry: _Entry, field: str) -> float | None:
+def _signed_number(entry: Entry, field: str) -> float | None:
     value = entry.raw.get(field)
     if value is None:
         return None
@@ -217,7 +233,8 @@ def _signed_number(entry: _Entry, field: str) -> float | None:
     return float(value)
 
 
-def _check_ids_unique(path: Path, backlog: ParsedBacklog) -> None:
+def check_ids_unique(path: Path, backlog: ParsedBacklog) -> None:
+    """Refuse a backlog in which a sprint id or an item id appears twice."""
     for label, ids in (
         ("sprint id", [s.sprint_id for s in backlog.sprints]),
         ("item id", [i.item_id for i in backlog.items]),

@@ -1,36 +1,80 @@
 """Which format a path holds, decided by its content, never by its name.
 
 A path becomes one or more *units*: a unit is what one transaction loads (a run folder with its log and side files,
-a bare ``.wandb`` log, a backlog file). Folders are searched for run folders and loose files; files inside a run
-folder belong to that run and are not units of their own.
+a bare ``.wandb`` log, a W&B CSV export, a history dump, a table file, a backlog file). Folders are searched for run
+folders and loose files; files inside a run folder belong to that run and are not units of their own.
+
+Text files are told apart by their head: a JSON object with ``columns`` and ``data`` lists is a logged table; JSON
+records with a ``_step`` key are a history dump; a CSV header is a runs table (``Name`` and two of State, Created,
+Runtime, Tags, ID), a history dump (``_step``) or a chart panel (an x-axis, then ``<run> - <metric>`` columns, and a
+first row of numbers); anything else may still be a backlog YAML file.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from sprintboard.ingest.backlog_csv import backlog_csv_table, parse_backlog_csv
 from sprintboard.ingest.backlog_yaml import backlog_from_document, looks_like_backlog
+from sprintboard.ingest.chart_csv import looks_like_chart_export, parse_chart_export, row_is_points
+from sprintboard.ingest.csv_cells import head_records
+from sprintboard.ingest.history_dump import history_json_layout, looks_like_history_csv, parse_history_dump
+from sprintboard.ingest.jira_csv import looks_like_jira_csv, parse_jira_csv
+from sprintboard.ingest.jira_json import looks_like_jira_json, read_jira_json
+from sprintboard.ingest.jira_settings import JiraSettings
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun
+from sprintboard.ingest.runs_table_csv import looks_like_runs_table, parse_runs_table
+from sprintboard.ingest.table_file import looks_like_table_json, parse_table_file
 from sprintboard.store.errors import InputError
 
 WANDB_LOG_MAGIC = b":W&B"
 _SNIFF_BYTES = 4096
+# A runs table with hundreds of config and summary columns has a header far longer than _SNIFF_BYTES.
+_TEXT_HEAD_BYTES = 1 << 20
 # Backlog files are small; a text file larger than this is not parsed as YAML just to find out it is not one.
 _MAX_BACKLOG_BYTES = 50 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the user tells ``sprintboard ingest`` about inputs whose content cannot say it.
+
+    ``summary_from`` (``--summary-from``): the first summary column of a runs-table export whose columns are not in
+    W&B's sorted order. ``run_id`` (``--run``): the run a history dump or a table file belongs to. ``jira``
+    (``--timezone``, ``--sprint-field``, ``--points-field``): how to read Jira exports. Each reaches only the
+    formats it is about.
+    """
+
+    summary_from: str | None = None
+    run_id: str | None = None
+    jira: JiraSettings = field(default_factory=JiraSettings)
+
+    @property
+    def jira_used(self) -> str:
+        """The Jira settings as fingerprint text (empty for the defaults)."""
+        if self.jira == JiraSettings():
+            return ""
+        return f"jira={self.jira.timezone},{self.jira.sprint_field},{self.jira.points_field}"
+
+
 @dataclass
 class Unit:
-    """One loadable thing: ``parse()`` returns the runs or backlog it holds, or raises :class:`InputError`."""
+    """One loadable thing: ``parse()`` returns the runs or backlog it holds, or raises :class:`InputError`.
+
+    ``options_used`` names the :class:`IngestOptions` the parse depends on; it is part of the unit's fingerprint, so
+    the same file loaded again with another option value is loaded again rather than reported unchanged.
+    """
 
     path: Path
-    format: str
+    format: str | None
     parse: Callable[[], list[ParsedRun] | ParsedBacklog]
     files: tuple[Path, ...]
+    options_used: str = ""
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -38,17 +82,18 @@ def is_run_folder(folder: Path) -> bool:
     return folder.is_dir() and any(folder.glob("run-*.wandb"))
 
 
-def units_for(path: Path) -> Iterator[Unit]:
+def units_for(path: Path, options: IngestOptions | None = None) -> Iterator[Unit]:
     """The units under ``path``, in a stable order; raises :class:`InputError` for a path that does not exist."""
+    options = options or IngestOptions()
     if not path.exists():
         raise InputError(path, "no such file or folder")
     if path.is_dir():
-        yield from _units_in_folder(path)
+        yield from _units_in_folder(path, options)
     else:
-        yield detect_file(path)
+        yield detect_file(path, options)
 
 
-def _units_in_folder(folder: Path) -> Iterator[Unit]:
+def _units_in_folder(folder: Path, options: IngestOptions) -> Iterator[Unit]:
     if is_run_folder(folder):
         yield _run_folder_unit(folder)
         return
@@ -56,9 +101,20 @@ def _units_in_folder(folder: Path) -> Iterator[Unit]:
         if child.name.startswith(".") or child.is_symlink():
             continue
         if child.is_dir():
-            yield from _units_in_folder(child)
+            yield from _units_in_folder(child, options)
         elif child.name not in {"debug.log", "debug-internal.log"}:
-            yield detect_file(child)
+            try:
+                yield detect_file(child, options)
+            except InputError as error:
+                # One unreadable or unknown file is reported on its own; the folder's other files still load.
+                yield _rejected_unit(child, error)
+
+
+def _rejected_unit(path: Path, error: InputError) -> Unit:
+    def refuse() -> list[ParsedRun]:
+        raise error
+
+    return Unit(path, None, refuse, ())
 
 
 def _run_folder_unit(folder: Path) -> Unit:
@@ -68,8 +124,9 @@ def _run_folder_unit(folder: Path) -> Unit:
     return Unit(folder, "wandb-run-folder", lambda: [parse_run_folder(folder)], files)
 
 
-def detect_file(path: Path) -> Unit:
+def detect_file(path: Path, options: IngestOptions | None = None) -> Unit:
     """Decide a single file's format from its first bytes; raises :class:`InputError` when no format fits."""
+    options = options or IngestOptions()
     try:
         with open(path, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -83,14 +140,69 @@ def detect_file(path: Path) -> Unit:
         return Unit(path, "wandb-log", lambda: [parse_run_file(path)], (path,))
     if b"\x00" in head:
         raise InputError(path, "is a binary file of no format Sprintboard reads (a .wandb log starts with ':W&B')")
+    export = _export_unit(path, options)
+    if export is not None:
+        return export
     document = _yaml_document(path)
     if looks_like_backlog(document):
         return Unit(path, "backlog-yaml", lambda: _backlog(path, document), (path,))
     raise InputError(
         path,
-        "is not a format Sprintboard reads (a W&B run folder or .wandb log, or a backlog YAML file "
-        "with 'sprints', 'items' or 'events')",
+        "is not a format Sprintboard reads (a W&B run folder or .wandb log; a W&B CSV export of a runs table, a "
+        "chart panel or a run's history; a run's history as JSON; a logged table .table.json; a Jira CSV export or "
+        "REST JSON; or a backlog file, YAML with 'sprints', 'items' or 'events' or CSV of one of those tables)",
     )
+
+
+def _export_unit(path: Path, options: IngestOptions) -> Unit | None:
+    """The unit for a W&B CSV export, history dump or table file, told by the file's head; ``None`` if none fits."""
+    with open(path, "rb") as handle:
+        head = handle.read(_TEXT_HEAD_BYTES)
+    whole_file = len(head) < _TEXT_HEAD_BYTES
+    text = head.decode("utf-8", errors="ignore")
+    run_id = options.run_id
+    used_run = f"run={run_id}" if run_id else ""
+    jira = options.jira
+    if _looks_like_json_issues(text) and looks_like_jira_json(_json_document(path)):
+        return Unit(path, "jira-json", lambda: read_jira_json(path, jira), (path,), options.jira_used)
+    if looks_like_table_json(text):
+        return Unit(path, "wandb-table-json", lambda: parse_table_file(path, run_id), (path,), used_run)
+    if history_json_layout(text):
+        return Unit(path, "wandb-history-json", lambda: parse_history_dump(path, run_id), (path,), used_run)
+    records = head_records(head, whole_file)
+    header = records[0] if records and len(records[0]) >= 2 else None
+    if header is None:
+        return None
+    if looks_like_jira_csv(header):
+        return Unit(path, "jira-csv", lambda: parse_jira_csv(path, jira), (path,), options.jira_used)
+    if backlog_csv_table(header) is not None:
+        return Unit(path, "backlog-csv", lambda: parse_backlog_csv(path), (path,))
+    if looks_like_runs_table(header):
+        summary_from = options.summary_from
+        used = f"summary_from={summary_from}" if summary_from else ""
+        return Unit(path, "wandb-runs-csv", lambda: parse_runs_table(path, summary_from), (path,), used)
+    if looks_like_history_csv(header):
+        return Unit(path, "wandb-history-csv", lambda: parse_history_dump(path, run_id), (path,), used_run)
+    # A chart header is loose enough that the first line of a YAML file can pass for one ("# Plan, Sprint 1 - goals"),
+    # so the first row must be points as well.
+    points_follow = row_is_points(header, records[1]) if len(records) == 2 else whole_file
+    if looks_like_chart_export(header) and points_follow:
+        return Unit(path, "wandb-chart-csv", lambda: parse_chart_export(path), (path,))
+    return None
+
+
+def _looks_like_json_issues(text: str) -> bool:
+    """A cheap first look before parsing a whole JSON file: Jira issues carry ``"key"`` and ``"fields"``."""
+    return text.lstrip()[:1] in ("{", "[") and '"fields"' in text and '"key"' in text
+
+
+def _json_document(path: Path) -> object:
+    if path.stat().st_size > _MAX_BACKLOG_BYTES:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
 
 
 def _yaml_document(path: Path) -> object:

@@ -5,7 +5,14 @@ Every function here runs inside the caller's transaction; the ingest driver wrap
 Re-loading is idempotent: a run's row, config and summary keys are replaced; its history is replaced over the step
 range the new source covers (so a grown log replaces what it had and adds the rest, and the second part of a resumed
 run, which starts at a later step, adds to the first part instead of erasing it); its tables are replaced per key.
-Backlog rows are replaced by id; an item's events are replaced by those of the newest source that has any.
+
+A run marked ``logged_data_only`` (a chart export, an API history dump, a table file: sources that carry logged data
+but none of the run's own fields) leaves the run's row, config and summary as they are; its row is added, with
+state ``unknown``, only when the store does not have the run yet. Its history replaces, over the step range it
+covers, only the keys it carries: a chart of one metric does not erase the run's other metrics.
+
+Backlog rows are replaced by id, except that a sprint keeps the goal, dates, team and state the new source leaves
+empty; an item's events are replaced by those of the newest source that has any.
 """
 
 from __future__ import annotations
@@ -75,7 +82,10 @@ def _key_value_table(run_id: str, values: dict) -> pa.Table:
 
 
 def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> LoadCounts:
-    """Insert or update one run with its config, summary, history and tables."""
+    """Insert or update one run with its config, summary, history and tables (see the module docstring)."""
+    if run.logged_data_only:
+        _add_run_if_missing(con, run, source_path)
+        return LoadCounts(runs=1, history_rows=_load_history(con, run), table_rows=_load_tables(con, run))
     sprint_ref, hypothesis_ref = run_references(run)
     con.execute("DELETE FROM runs WHERE run_id = ?", [run.run_id])
     con.execute(
@@ -97,6 +107,14 @@ def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -
     return LoadCounts(runs=1, history_rows=history_rows, table_rows=table_rows)
 
 
+def _add_run_if_missing(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> None:
+    con.execute(
+        """INSERT INTO runs (run_id, name, state, tags, source_path, loaded_at)
+           SELECT ?, ?, 'unknown', ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)""",
+        [run.run_id, run.name, list(run.tags), source_path, _now(), run.run_id],
+    )
+
+
 def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     points = run.history
     if not len(points):
@@ -109,11 +127,12 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
         "value_num": pa.array(points.value_num, pa.float64()),
         "value_text": pa.array(points.value_text, pa.string()),
     })
+    con.register("incoming_history", incoming)
+    replaced = "AND key IN (SELECT key FROM incoming_history)" if run.logged_data_only else ""
     con.execute(
-        "DELETE FROM history WHERE run_id = ? AND step BETWEEN ? AND ?",
+        f"DELETE FROM history WHERE run_id = ? AND step BETWEEN ? AND ? {replaced}",  # noqa: S608 - our text
         [run.run_id, min(points.step), max(points.step)],
     )
-    con.register("incoming_history", incoming)
     # Epoch seconds become TIMESTAMP here; a non-finite timestamp (a damaged row) is stored as NULL.
     con.execute(
         """INSERT INTO history (run_id, step, timestamp, runtime_s, key, value_num, value_text)
@@ -151,13 +170,21 @@ def _load_tables(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
 
 
 def load_backlog(con: duckdb.DuckDBPyConnection, backlog: ParsedBacklog, source_path: str) -> LoadCounts:
-    """Insert or replace the sprints, items, events and hypotheses of one backlog file."""
+    """Insert or replace the sprints, items, events and hypotheses of one backlog file.
+
+    A sprint the store already has keeps the goal, dates, team and state this source leaves empty: a Jira CSV
+    export (no sprint dates) loaded after a backlog file that has them does not erase them.
+    """
     for sprint in backlog.sprints:
+        stored = con.execute(
+            "SELECT goal, start_date, end_date, team, state FROM sprints WHERE sprint_id = ?", [sprint.sprint_id]
+        ).fetchone() or (None,) * 5
+        given = (sprint.goal, sprint.start_date, sprint.end_date, sprint.team, sprint.state)
+        kept = [new if new is not None else old for new, old in zip(given, stored, strict=True)]
         con.execute("DELETE FROM sprints WHERE sprint_id = ?", [sprint.sprint_id])
         con.execute(
             "INSERT INTO sprints VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [sprint.sprint_id, sprint.name, sprint.goal, sprint.start_date, sprint.end_date, sprint.team,
-             sprint.state, source_path],
+            [sprint.sprint_id, sprint.name, *kept, source_path],
         )
     for item in backlog.items:
         con.execute("DELETE FROM work_items WHERE item_id = ?", [item.item_id])

@@ -82,3 +82,14 @@ def test_an_unknown_statistic_is_refused():
     items, events = frames([], [])
     with pytest.raises(ValueError, match="statistic must be one of points, hours, count"):
         compute_burndown(SPRINT, items, events, "effort")
+
+
+def test_unfinished_work_moved_to_the_next_sprint_on_the_last_day_is_carried_over_not_removed():
+    items, events = frames([item("H", "In Progress", 5, sprint="S2"), item("I", "Done", 2)], [
+        ["H", at(2), "sprint", None, "S1"], ["I", at(2), "sprint", None, "S1"],
+        ["I", at(8), "status", "To Do", "Done"],
+        ["H", at(16, 17), "sprint", "S1", "S1, S2"]])  # Jira keeps every sprint the issue has been in
+    chart = compute_burndown(SPRINT, items, events, as_of=at(25))
+    assert chart.changes[["item_id", "kind", "delta", "remaining"]].values.tolist() == [
+        ["I", "completed", -2, 5], ["H", "carried over", 0, 5]]
+    assert chart.days["remaining"].iloc[-1] == 5

@@ -13,6 +13,7 @@ import pytest
 from sprintboard.demo.backlog import write_backlog
 from sprintboard.store import read_connection, write_session
 from sprintboard.store.queries import table_counts
+from sprintboard.store.schema import CURRENT_VERSION
 
 SPRINTBOARD = shutil.which("sprintboard", path=str(Path(sys.executable).parent))
 
@@ -34,14 +35,14 @@ def test_info_json_prints_the_counts(demo_store):
     document = json.loads(result.stdout)
     with read_connection(demo_store) as con:
         assert document["counts"] == table_counts(con)
-    assert document["schema_version"] == 1 and document["demo"] is True
+    assert document["schema_version"] == CURRENT_VERSION and document["demo"] is True
     assert document["counts"]["runs"] == 17 and document["counts"]["sprints"] == 4
     assert document["last_ingest"]["format"] in {"wandb-run-folder", "backlog-yaml"}
 
 
 def test_info_text_and_csv(demo_store):
     text = run("info", "--db", str(demo_store))
-    assert "(demo data)" in text.stdout and "schema version: 1" in text.stdout
+    assert "(demo data)" in text.stdout and f"schema version: {CURRENT_VERSION}" in text.stdout
     csv_lines = run("info", "--db", str(demo_store), "--format", "csv").stdout.splitlines()
     assert csv_lines[0] == "table,rows" and "runs,17" in csv_lines
 
@@ -86,8 +87,8 @@ def test_a_newer_store_is_refused_in_one_line_and_debug_shows_the_traceback(stor
     result = run("info", "--db", str(store_path))
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"sprintboard: error: {store_path}: store schema version 7 is newer than this Sprintboard understands (1); "
-        "upgrade Sprintboard to open it"
+        f"sprintboard: error: {store_path}: store schema version 7 is newer than this Sprintboard understands "
+        f"({CURRENT_VERSION}); upgrade Sprintboard to open it"
     )
     debug = run("info", "--db", str(store_path), "--debug")
     assert debug.returncode != 0 and "Traceback" in debug.stderr

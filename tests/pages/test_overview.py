@@ -30,7 +30,7 @@ def test_the_home_page_shows_the_demo_sprints_with_a_demo_banner(app, demo_build
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points done"] == f"{points_done:g} of {points:g}"
     assert metrics["Items done"] == f"{items_done} of {items}"
-    assert metrics["Hypotheses"] == "2" and metrics["Experiment runs"] == "3"
+    assert metrics["Hypotheses"] == "3" and metrics["Experiment runs"] == "3"
     assert len(at.dataframe[0].value) == items
     assert list(at.dataframe[1].value["name"])[-1] == "Sprint 1 - Baseline"
 

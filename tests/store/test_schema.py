@@ -100,3 +100,16 @@ def test_a_duckdb_file_that_is_not_a_sprintboard_store_is_refused(store_path):
     with pytest.raises(StoreError, match="not a Sprintboard store"):
         with read_connection(store_path):
             pass
+
+
+def test_a_version_1_store_with_data_gains_the_decisions_table_when_opened(store_path):
+    con = duckdb.connect(str(store_path))
+    apply_migrations(con, store_path, MIGRATIONS[:1])
+    con.execute("INSERT INTO sprints (sprint_id, name, source_path) VALUES ('S1', 'Sprint 1', 'b.yaml')")
+    con.close()
+    with write_session(store_path) as writer:
+        writer.con.execute("INSERT INTO hypothesis_decisions VALUES ('H1', now(), 'refuted', 'seen enough', 'Ana')")
+    with read_connection(store_path) as con:
+        assert schema_version_of(con, store_path) == 2
+        assert con.execute("SELECT name FROM sprints").fetchall() == [("Sprint 1",)]
+        assert con.execute("SELECT decision FROM hypothesis_decisions").fetchall() == [("refuted",)]

@@ -7,7 +7,9 @@ Definitions (for one sprint, with its start at 00:00 of its first day and its en
 * *committed scope* is the statistic summed over the items in the sprint at its start that are not done then;
 * *remaining* at any moment is the statistic summed over the items in the sprint that are not done;
 * an item put into the sprint after the start is *scope added* (remaining rises by its estimate); one taken out is
-  *scope removed*; an estimate change of an item in the sprint changes remaining by the difference;
+  *scope removed*, except unfinished work moved into another sprint on the last day, which is *carried over* and
+  still counts as remaining (Jira's chart ends when the sprint is closed, before that move); an estimate change
+  of an item in the sprint changes remaining by the difference;
 * an item is done when its status is one of the board's done statuses (case-insensitive, configurable); reaching one
   *completes* it (remaining falls by its estimate), leaving it *reopens* it (it counts again);
 * *completed* is the statistic summed over the items completed during the sprint and still done and in the sprint;
@@ -58,8 +60,8 @@ class SprintWindow:
 @dataclass
 class Burndown:
     """``changes``: one row per change that moved the chart (:data:`CHANGE_COLUMNS`; ``kind`` is ``scope added``,
-    ``scope removed``, ``estimate changed``, ``completed`` or ``reopened``); ``days``: one row per calendar day
-    (:data:`DAY_COLUMNS`, values at the end of the day; ``None`` for days after ``as_of``)."""
+    ``scope removed``, ``carried over``, ``estimate changed``, ``completed`` or ``reopened``); ``days``: one row per
+    calendar day (:data:`DAY_COLUMNS`, values at the end of the day; ``None`` for days after ``as_of``)."""
 
     sprint: SprintWindow
     statistic: str
@@ -130,6 +132,13 @@ def compute_burndown(
         before, after = states[item_id], state(timeline, when)
         states[item_id] = after
         kind = _kind(before, after)
+        if kind in (None, "scope removed") and _carried_over(timeline, when, sprint, before):
+            # Closing a sprint moves its unfinished work to the next one; Jira's chart ends at the close, so the
+            # work still counts as remaining here rather than as scope taken out.
+            states[item_id] = before
+            rows.append([when, item_id, timeline.title, "carried over", 0.0, remaining,
+                         remaining + sum(burned.values()), sum(burned.values())])
+            continue
         if kind is None:
             continue
         delta = after.remaining - before.remaining
@@ -149,6 +158,15 @@ def _ever_in(timeline: ItemTimeline, keys: frozenset[str]) -> bool:
     values = [timeline.current.get("sprint")]
     values += [v for _, before, after in timeline.changes.get("sprint", []) for v in (before, after)]
     return any(sprint_names(value) & keys for value in values)
+
+
+def _carried_over(timeline: ItemTimeline, when: datetime, sprint: SprintWindow, before: _ItemState) -> bool:
+    """An unfinished item of the sprint moved into another sprint on the sprint's last day (Jira adds the next
+    sprint to the list and keeps this one; other sources replace it)."""
+    if before.done or not before.in_sprint or when.date() != sprint.last_day:
+        return False
+    changes = [c for c in timeline.changes.get("sprint", []) if c[0] == when]
+    return any(sprint_names(after) - sprint_names(previous) - sprint.keys for _, previous, after in changes)
 
 
 def _kind(before: _ItemState, after: _ItemState) -> str | None:

@@ -55,7 +55,7 @@ ITEMS = (
     DemoItem("INC-103", "Baseline logistic regression on one-hot features", "story", "S1", "Amara Okafor",
              2, 6, points=3),
     DemoItem("INC-104", "Logistic regression reaches validation AUC 0.88", "hypothesis", "S1", "Amara Okafor",
-             3, 5, points=3, timebox_hours=16,
+             3, 5, points=3, timebox_hours=24,
              hypothesis={"statement": "We believe a logistic regression on one-hot features reaches a validation "
                                       "AUC of at least 0.88, averaged over three seeds.",
                          "criteria": "val/auc >= 0.88", "aggregation": "mean"}),
@@ -67,7 +67,7 @@ ITEMS = (
              7, None, points=5, stuck_in="Update Model", labels=("fairness",)),
     DemoItem("INC-201", "Gradient boosting training job", "story", "S2", "Jonas Weber", 0, 4, points=5),
     DemoItem("INC-203", "Gradient boosting beats the baseline by 0.02 AUC", "hypothesis", "S2", "Jonas Weber",
-             3, 6, points=3, timebox_hours=24,
+             3, 6, points=3, timebox_hours=32,
              hypothesis={"statement": "We believe histogram gradient boosting beats the Sprint 1 logistic "
                                       "baseline by at least 0.02 validation AUC (mean over seeds).",
                          "criteria": "val/auc >= baseline + 0.02", "aggregation": "mean",
@@ -83,13 +83,13 @@ ITEMS = (
     DemoItem("INC-301", "Re-weighting option in the training job", "story", "S3", "Jonas Weber", 0, 3, points=3,
              labels=("fairness",)),
     DemoItem("INC-303", "Re-weighting closes the recall gap between women and men", "hypothesis", "S3",
-             "Amara Okafor", 2, 6, points=5, timebox_hours=24, labels=("fairness",),
+             "Amara Okafor", 2, 6, points=5, timebox_hours=40, labels=("fairness",),
              hypothesis={"statement": "We believe up-weighting women's positive examples brings the recall gap "
                                       "between women and men to 0.04 or less while AUC stays at 0.92 or more.",
                          "criteria": "fairness/sex/recall_gap <= 0.04 AND val/auc >= 0.92",
                          "aggregation": "mean"}),
     DemoItem("INC-305", "Spike: drop relationship and marital-status features", "spike", "S3", "Mei Lin",
-             3, 5, timebox_hours=16, labels=("fairness",)),
+             3, 5, timebox_hours=24, labels=("fairness",)),
     DemoItem("INC-306", "Group report crashes on an empty group", "bug", "S3", "Priya Raman", 1, 2, points=1),
     DemoItem("INC-307", "Bias check in the sprint review", "story", "S3", "Priya Raman", 5, 9, points=3,
              labels=("fairness",)),
@@ -97,7 +97,7 @@ ITEMS = (
              points=1),
     DemoItem("INC-401", "Tune boosting for the release candidate", "story", "S4", "Jonas Weber", 0, 5, points=5),
     DemoItem("INC-403", "Slower learning with more trees improves AUC by 0.003", "hypothesis", "S4",
-             "Jonas Weber", 2, 6, points=3, timebox_hours=16,
+             "Jonas Weber", 2, 6, points=3, timebox_hours=40,
              hypothesis={"statement": "We believe a learning rate of 0.05 with 300 trees improves validation AUC "
                                       "by at least 0.003 over the Sprint 2 model.",
                          "criteria": "val/auc >= baseline + 0.003", "aggregation": "mean",
@@ -112,6 +112,12 @@ ITEMS = (
     DemoItem("INC-406", "Pin the data snapshot and git commit in every run", "task", "S4", "Mei Lin", 1, 3,
              points=2),
     DemoItem("INC-407", "Spike: why did the tuning run crash?", "spike", "S4", "Mei Lin", 6, 7, timebox_hours=8),
+    DemoItem("INC-408", "A per-group threshold closes the recall gap", "hypothesis", "S4", "Amara Okafor", 8, None,
+             points=3, timebox_hours=16, labels=("fairness",),
+             hypothesis={"statement": "We believe a decision threshold per sex brings the recall gap between women "
+                                      "and men to 0.03 or less, losing at most 0.005 validation AUC.",
+                         "criteria": "fairness/sex/recall_gap <= 0.03 AND val/auc >= baseline - 0.005",
+                         "aggregation": "mean", "baseline": {"run": "s4-hgb-tuned-s0"}}),
 )
 
 

@@ -184,6 +184,23 @@ _V1 = (
     FROM by_date GROUP BY run_id""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+# A person's final decision on a hypothesis, which overrides the computed verdict (both are shown). Decisions are
+# not loaded from files, so re-ingesting a backlog never erases them.
+_V2 = (
+    """
+    CREATE TABLE hypothesis_decisions (
+        hypothesis_id VARCHAR NOT NULL,
+        decided_at    TIMESTAMP NOT NULL,
+        decision      VARCHAR NOT NULL,
+        note          VARCHAR,
+        decided_by    VARCHAR,
+        PRIMARY KEY (hypothesis_id, decided_at)
+    )""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "hypothesis decisions", _V2),
+)
 
 CURRENT_VERSION = MIGRATIONS[-1].version

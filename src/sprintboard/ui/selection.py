@@ -27,3 +27,23 @@ def select_in_url(label: str, options: Sequence[str], param: str, *, format_func
     if st.query_params.get(param) != choice:
         st.query_params[param] = choice
     return choice
+
+
+def multiselect_in_url(label: str, options: Sequence[str], param: str, *, default: Sequence[str] = (),
+                       container=st, help: str | None = None) -> list[str]:
+    """A multiselect whose choice is kept in the query parameter ``param`` as a comma-separated list.
+
+    Values in the URL that are not ``options`` are dropped; with none left, ``default``.
+    """
+    options = list(options)
+    wanted = [value for value in (st.query_params.get(param) or "").split(",") if value in options]
+    if not wanted:
+        wanted = [value for value in default if value in options]
+    key = f"url_multiselect_{param}"
+    if key in st.session_state and not set(st.session_state[key]) <= set(options):
+        del st.session_state[key]
+    choice = container.multiselect(label, options, default=wanted, key=key, help=help)
+    joined = ",".join(choice)
+    if st.query_params.get(param, "") != joined:
+        st.query_params[param] = joined
+    return choice

@@ -97,6 +97,9 @@ def test_repeated_sprint_and_label_columns_points_and_estimates(tmp_path):
     assert subtask.created_at == datetime(2026, 3, 2, 13, 0)
     assert spike.item_type == "spike" and spike.sprint_id is None and spike.created_at == datetime(2026, 3, 4, 7, 0)
     assert backlog.events == []
+    (card,) = backlog.hypotheses  # a hypothesis issue becomes a card; its criteria come from a backlog file
+    assert (card.hypothesis_id, card.statement, card.sprint_id, card.timebox_hours, card.criteria) == (
+        hypothesis.item_id, hypothesis.title, "Vision 2", 24, None)
 
 
 def test_columns_named_in_the_settings_win(tmp_path):

@@ -71,3 +71,17 @@ def test_logged_data_only_adds_a_bare_row_for_a_new_run(con):
     assert con.execute("SELECT run_id, name, state, tags FROM runs").fetchall() == [("name:gpt2", "gpt2", "unknown",
                                                                                       [])]
     assert con.execute("SELECT count(*) FROM history").fetchone()[0] == 1
+
+
+def test_a_jira_hypothesis_keeps_the_criteria_a_backlog_file_gave_it(con):
+    from sprintboard.ingest.loader import load_backlog
+    from sprintboard.ingest.parsed import ParsedBacklog, ParsedHypothesis
+
+    from_file = ParsedHypothesis("ML-7", "We believe focal loss helps", item_id="ML-7", criteria="val/f1 > 0.8",
+                                 aggregation="mean", baseline_value=0.7)
+    from_jira = ParsedHypothesis("ML-7", "Focal loss helps rare classes", item_id="ML-7", owner="Amira")
+    load_backlog(con, ParsedBacklog(hypotheses=[from_file]), "plan.yaml")
+    load_backlog(con, ParsedBacklog(hypotheses=[from_jira]), "jira.json")
+    row = con.execute("SELECT statement, owner, criteria, aggregation, baseline_value, source_path FROM hypotheses"
+                      ).fetchone()
+    assert row == ("Focal loss helps rare classes", "Amira", "val/f1 > 0.8", "mean", 0.7, "jira.json")

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from sprintboard.ingest.backlog_yaml import check_ids_unique
 from sprintboard.ingest.csv_rows import read_rows
-from sprintboard.ingest.jira_settings import JiraSettings, item_type_for, naive_utc
+from sprintboard.ingest.jira_settings import JiraSettings, hypothesis_cards, item_type_for, naive_utc
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedItem, ParsedSprint
 from sprintboard.store.errors import InputError
 
@@ -102,6 +102,7 @@ def parse_jira_csv(path: Path, settings: JiraSettings | None = None) -> ParsedBa
         item.sprint_id = issue_sprints[-1] if issue_sprints else None
         backlog.items.append(item)
     backlog.sprints = list(sprints.values())
+    backlog.hypotheses = hypothesis_cards(backlog.items)
     check_ids_unique(path, backlog)
     return backlog
 

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from sprintboard.ingest.backlog_yaml import check_ids_unique
 from sprintboard.ingest.jira_fields import FieldError, JiraFields, detect_fields, issue_fields, sprint_objects
-from sprintboard.ingest.jira_settings import JiraSettings, item_type_for, naive_utc
+from sprintboard.ingest.jira_settings import JiraSettings, hypothesis_cards, item_type_for, naive_utc
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedEvent, ParsedItem, ParsedSprint
 from sprintboard.store.errors import InputError
 
@@ -116,6 +116,7 @@ def parse_jira_json(path: Path, document: Any, settings: JiraSettings | None = N
         current = _current_sprint(in_sprints)
         backlog.items.append(issue.item(fields, current.sprint_id if current else None))
         backlog.events.extend(issue.events(fields, known_ids, id_by_name))
+    backlog.hypotheses = hypothesis_cards(backlog.items)
     check_ids_unique(path, backlog)
     return backlog
 

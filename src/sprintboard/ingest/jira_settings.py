@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sprintboard.ingest.parsed import ParsedHypothesis, ParsedItem
+
 _ITEM_TYPES = {
     "story": "story",
     "bug": "bug",
@@ -68,6 +70,14 @@ class JiraSettings:
 def item_type_for(jira_type: str | None) -> str:
     """Sprintboard's item type for a Jira issue type name (see the module docstring); ``None`` gives ``task``."""
     return _ITEM_TYPES.get((jira_type or "").strip().lower(), "task")
+
+
+def hypothesis_cards(items: list[ParsedItem]) -> list[ParsedHypothesis]:
+    """A hypothesis card for every issue of type hypothesis: its summary is the statement. Jira holds no success
+    criteria, so the card's verdict says the criteria are missing until a backlog file adds them (same id)."""
+    return [ParsedHypothesis(hypothesis_id=item.item_id, statement=item.title, item_id=item.item_id,
+                             owner=item.assignee, sprint_id=item.sprint_id, timebox_hours=item.timebox_hours)
+            for item in items if item.item_type == "hypothesis"]
 
 
 def naive_utc(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -206,9 +206,22 @@ def load_backlog(con: duckdb.DuckDBPyConnection, backlog: ParsedBacklog, source_
         con.execute("INSERT INTO item_events SELECT * FROM incoming_events")
         con.unregister("incoming_events")
     for hyp in backlog.hypotheses:
-        con.execute("DELETE FROM hypotheses WHERE hypothesis_id = ?", [hyp.hypothesis_id])
+        # A source that lacks the criteria, the baseline or the run list (a Jira hypothesis issue) keeps what another
+        # source (a backlog file) gave them, as sprints keep their dates.
         con.execute(
-            "INSERT INTO hypotheses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO hypotheses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (hypothesis_id) DO UPDATE SET
+                   item_id = excluded.item_id, statement = excluded.statement,
+                   owner = coalesce(excluded.owner, hypotheses.owner),
+                   sprint_id = coalesce(excluded.sprint_id, hypotheses.sprint_id),
+                   timebox_hours = coalesce(excluded.timebox_hours, hypotheses.timebox_hours),
+                   criteria = coalesce(excluded.criteria, hypotheses.criteria),
+                   aggregation = CASE WHEN excluded.criteria IS NULL THEN hypotheses.aggregation
+                                      ELSE excluded.aggregation END,
+                   baseline_run_id = coalesce(excluded.baseline_run_id, hypotheses.baseline_run_id),
+                   baseline_value = coalesce(excluded.baseline_value, hypotheses.baseline_value),
+                   run_ids = CASE WHEN len(excluded.run_ids) = 0 THEN hypotheses.run_ids ELSE excluded.run_ids END,
+                   source_path = excluded.source_path""",
             [hyp.hypothesis_id, hyp.item_id, hyp.statement, hyp.owner, hyp.sprint_id, hyp.timebox_hours,
              hyp.criteria, hyp.aggregation, hyp.baseline_run_id, hyp.baseline_value, list(hyp.run_ids),
              source_path],

@@ -10,15 +10,23 @@ from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import HistoryColumns, flatten, split_value
+from sprintboard.ingest.wandb_record_views import RECORD_END
 from sprintboard.ingest.wandb_values import ValueWarnings
 
 SYSTEM_PREFIX = "system/"
 # Values converted per call of the bulk number conversion: a chunk holding a non-number is redone value by value,
 # so chunks are small enough that one text metric does not slow down a whole run.
 _CHUNK = 2048
+# What a key is to a merged batch (see HistoryLanes.add_batch): a point, a row's own step, timestamp or runtime,
+# another internal key, or the end of a record.
+_POINT, _STEP, _TIMESTAMP, _RUNTIME, _INTERNAL, _END = range(6)
+_ROLES = {"_step": _STEP, "_timestamp": _TIMESTAMP, "_runtime": _RUNTIME, RECORD_END: _END}
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,8 @@ class HistoryLanes:
 
     A span covers the lane entries one record added: their ``count``, the row's ``step``, ``timestamp`` and
     ``runtime``, and how many of the entries are the row's own ``_step``/``_timestamp``/``_runtime`` (``meta``).
-    :meth:`columns` drops internal keys, expands spans and decodes values, all in bulk.
+    :meth:`columns` drops internal keys, expands spans and decodes values, all in bulk. Rows added by
+    :meth:`add_batch` come without their internal keys; ``internal`` tells whether any others may hold some.
     """
 
     def __init__(self, warnings: ValueWarnings) -> None:
@@ -49,11 +58,66 @@ class HistoryLanes:
         self.meta: list[int] = []
         self.tables: list[TableRef] = []
         self.last_step: int | None = None
+        self.internal = False
 
     # -- reading records
 
+    def add_batch(self, history: Any, records: int) -> bool:
+        """Add the rows of ``records`` history records merged into one ``History`` view (see
+        :func:`~sprintboard.ingest.wandb_record_views.merge_batch`), all at once; ``False``, having added nothing,
+        unless every record's items pair up (one key and one value each) and every row has exactly one integer
+        ``_step`` and one numeric ``_timestamp`` and ``_runtime`` -- as wandb writes them. The caller then reads the
+        records one by one, which handles anything else.
+
+        The row ends, the three meta keys and the points are told apart by one role code per item, so that the
+        per-row work -- finding the meta keys, dropping internal keys, counting points -- is array work.
+        """
+        items = history.item
+        nested, plain = items.nested_key, items.key
+        if len(plain) == records:  # the end markers' only: keys are nested_key parts (wandb 0.17+)
+            names, others = list(nested), list(plain)
+        elif len(nested) == records:  # wandb <= 0.16: plain keys
+            names, others = list(plain), list(nested)
+        else:
+            return False
+        raws = list(items.value_json)
+        if len(raws) != len(names) or others != [RECORD_END] * records:
+            return False
+        roles = {name: _ROLES.get(name, _INTERNAL if name.startswith("_") else _POINT) for name in set(names)}
+        codes = np.fromiter(map(roles.__getitem__, names), np.int8, len(names))
+        ends = np.flatnonzero(codes == _END)
+        if len(ends) != records or [raws[end] for end in ends.tolist()].count(RECORD_END) != records:
+            return False
+        row_numbers = np.arange(records)
+        meta = []
+        for role in (_STEP, _TIMESTAMP, _RUNTIME):
+            at = np.flatnonzero(codes == role)  # exactly one per row: the i-th lies before the i-th end
+            if len(at) != records or not np.array_equal(np.searchsorted(ends, at), row_numbers):
+                return False
+            meta.append([raws[index] for index in at.tolist()])
+        try:
+            steps = list(map(int, meta[0]))
+        except ValueError:
+            return False
+        (times, slow_times), (runtimes, slow_runtimes) = _numbers(meta[1]), _numbers(meta[2])
+        if slow_times or slow_runtimes:
+            return False
+        points = codes == _POINT
+        counts = np.diff(np.cumsum(points)[ends], prepend=0)
+        mask = points.tolist()
+        self.keys.extend(compress(names, mask))
+        self.raws.extend(compress(raws, mask))
+        self.counts.extend(counts.tolist())
+        self.steps.extend(steps)
+        self.times.extend(times)
+        self.runtimes.extend(runtimes)
+        self.meta.extend(repeat(0, records))  # the meta keys are not in the lanes
+        self.last_step = steps[-1]
+        return True
+
     def add_paired(self, names: Iterable[str], values: Iterable[str], history: Any) -> None:
-        """Add a ``History`` view whose items :func:`paired_keys` paired (the hot loop inlines this)."""
+        """Add a ``History`` view whose items :func:`paired_keys` paired."""
+        self.internal = True
         start = len(self.keys)
         self.keys.extend(names)
         self.raws.extend(values)
@@ -148,7 +212,7 @@ class HistoryLanes:
     def columns(self) -> HistoryColumns:
         """The points as :class:`HistoryColumns`, typed by the rule in :mod:`sprintboard.ingest.parsed`."""
         keys, raws, counts = self.keys, self.raws, self.counts
-        keep = {key: not key.startswith("_") for key in set(keys)}
+        keep = {key: not key.startswith("_") for key in set(keys)} if self.internal else {}
         if all(keep.values()):
             return self._decode(keys, raws, *self._expand_spans(counts))
         mask = list(map(keep.__getitem__, keys))
@@ -167,17 +231,9 @@ class HistoryLanes:
     def _decode(self, keys: list[str], raws: list[str], steps: list[int], times: list[float | None],
                 runtimes: list[float | None]) -> HistoryColumns:
         """Decode values in chunks: a chunk of numbers only (the bulk of a history) is one ``map(float)``, which
-        reads exactly the JSON numbers, ``NaN`` and ``±Infinity`` included; a chunk holding anything else is
-        decoded value by value, which may also turn one point into several (see :meth:`_expand`)."""
-        nums: list[float | None] = []
-        slow: list[int] = []
-        for start in range(0, len(raws), _CHUNK):
-            try:
-                nums.extend(map(float, raws[start : start + _CHUNK]))
-            except ValueError:
-                del nums[start:]  # extend() kept what it converted before the failure
-                nums.extend(repeat(None, min(_CHUNK, len(raws) - start)))
-                slow.append(start)
+        reads exactly the JSON numbers, ``NaN`` and ``±Infinity`` included (see :func:`_numbers`); a chunk holding
+        anything else is decoded value by value, which may also turn one point into several (see :meth:`_expand`)."""
+        nums, slow = _numbers(raws)
         out = HistoryColumns()
         if not slow:
             out.key, out.step, out.timestamp, out.runtime = keys, steps, times, runtimes
@@ -218,6 +274,48 @@ class HistoryLanes:
             if isinstance(leaf, dict) and leaf.get("_type") == "table-file" and isinstance(leaf.get("path"), str):
                 self.tables.append(TableRef(name, step, leaf["path"]))
         return points
+
+
+def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
+    """``raws`` converted by ``float()``, chunk by chunk, and the starts of the chunks where that fails (their
+    values are ``None`` here).
+
+    The conversion runs in Arrow, which is several times faster than ``float()`` and gives the same value: both
+    round correctly and read ``NaN``, ``±Infinity`` and their spellings alike. Arrow rejects some text ``float()``
+    takes (spaces, ``_``, non-ASCII digits) -- a chunk it rejects goes to ``float()`` -- and takes one kind that
+    ``float()`` rejects, ``nan(...)``, which :func:`_doubles` turns into a rejection.
+    """
+    try:
+        texts = pa.array(raws, pa.string())
+    except (pa.ArrowException, UnicodeError):
+        texts = None
+    if texts is not None:
+        try:
+            return _doubles(texts), []
+        except ValueError:  # ArrowInvalid: not all numbers; find the chunks that are
+            pass
+    nums: list[float | None] = []
+    slow: list[int] = []
+    for start in range(0, len(raws), _CHUNK):
+        try:
+            if texts is not None:
+                nums.extend(_doubles(texts.slice(start, _CHUNK)))
+            else:
+                nums.extend(map(float, raws[start : start + _CHUNK]))
+        except ValueError:
+            del nums[start:]  # extend() kept what it converted before the failure
+            nums.extend(repeat(None, min(_CHUNK, len(raws) - start)))
+            slow.append(start)
+    return nums, slow
+
+
+def _doubles(texts: pa.Array) -> list[float]:
+    """Arrow's reading of ``texts`` as numbers; ``ValueError`` unless ``float()`` reads them all the same way."""
+    doubles = pc.cast(texts, pa.float64())
+    nan = pc.is_nan(doubles)
+    if pc.any(nan).as_py() and pc.any(pc.match_substring(pc.filter(texts, nan), "(")).as_py():
+        raise ValueError("Arrow read nan(...), which float() rejects")
+    return doubles.to_numpy(zero_copy_only=False).tolist()
 
 
 def _copy_points(out: HistoryColumns, lanes: tuple[list, ...], start: int, stop: int) -> None:

@@ -8,10 +8,20 @@ and ``value_json`` lists come out in one C call each, and pair up index by index
 and one value. Values stay JSON text until the end, when numbers are converted in bulk. A record that does not
 pair up (multi-part keys, removals) is read item by item through a view that keeps items apart, and one whose
 items carry only typed values (no ``value_json``) through wandb's ``Record`` class.
+
+Merging works across records too: serialized messages laid end to end parse as their merge, so a whole batch of
+history (or summary) records parses in one call into one view, with every item of the batch in two flat lists
+(:func:`merge_batch`). That takes the per-record Python work -- a parse, a few attribute lookups, list extends --
+out of the hot path, which for a long log is most of the time. What the merge loses is where each record's items
+end; so after each record the batch holds an *end marker*, an item whose key, key part and value are all
+:data:`RECORD_END`, and :func:`record_ends` finds them again. Counting the markers also checks the batch: a record
+that is not valid on its own could swallow the bytes after it when parsed as part of the batch, and with them a
+marker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -95,3 +105,47 @@ def paired_keys(items: Any) -> Any | None:
     if len(plain) == count and not nested:
         return plain
     return None
+
+
+# The key, key part and value of the item that ends each record of a merged batch. No W&B key or JSON value is a
+# lone NUL; a batch where one is found anyway (more markers than records) is read record by record instead.
+RECORD_END = "\x00"
+
+
+def _end_marker(kind: str) -> bytes:
+    record = pb.Record()
+    updates = getattr(record, kind)
+    item = updates.item.add() if kind == "history" else updates.update.add()
+    item.key, item.value_json = RECORD_END, RECORD_END
+    item.nested_key.append(RECORD_END)
+    return record.SerializeToString()
+
+
+_END_MARKERS = {kind: _end_marker(kind) for kind in ("history", "summary")}
+
+
+def merge_batch(payloads: Sequence[bytes], kind: str) -> Any | None:
+    """The ``History`` (``kind="history"``) or ``Updates`` (``"summary"``) view of the serialized records
+    ``payloads``, all of that kind, merged into one, each record's items followed by an end marker; ``None`` when
+    the batch does not parse as records of that kind."""
+    marker = _END_MARKERS[kind]
+    view = RecordView()
+    try:
+        view.ParseFromString(marker.join(payloads) + marker)
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
+        return None
+    return getattr(view, kind) if view.WhichOneof("record_type") == kind else None
+
+
+def record_ends(texts: list[str], records: int) -> list[int] | None:
+    """The positions of the end markers in a list of a merged batch of ``records`` records, one per record in
+    order; ``None`` unless there are exactly ``records`` of them."""
+    ends: list[int] = []
+    at, find = -1, texts.index
+    try:
+        for _ in range(records):
+            at = find(RECORD_END, at + 1)
+            ends.append(at)
+    except ValueError:
+        return None
+    return None if RECORD_END in texts[at + 1 :] else ends

@@ -23,6 +23,11 @@ container):
 The record views (:mod:`sprintboard.ingest.wandb_record_views`) read the hot records in bulk; the values and
 history they yield are kept by :mod:`sprintboard.ingest.wandb_values` and :mod:`sprintboard.ingest.wandb_history`,
 and the run folder's side files are read by :mod:`sprintboard.ingest.wandb_side_files`.
+
+History and summary records -- nearly all of a long log -- are not parsed one by one: their kind shows in their
+first bytes, so they are gathered into batches and each batch is parsed and applied at once (see
+:meth:`_RunBuilder.read`). A batch that holds anything the bulk path does not take is read record by record, as
+every other record is.
 """
 
 from __future__ import annotations
@@ -38,12 +43,27 @@ from wandb.proto import wandb_internal_pb2 as pb
 from sprintboard.ingest.parsed import ParsedRun
 from sprintboard.ingest.wandb_history import HistoryLanes, TableRef
 from sprintboard.ingest.wandb_log import WandbLog, WandbLogError
-from sprintboard.ingest.wandb_record_views import RecordListView, RecordView, paired_keys
+from sprintboard.ingest.wandb_record_views import RecordListView, RecordView, merge_batch, paired_keys
 from sprintboard.ingest.wandb_side_files import merge_side_files
 from sprintboard.ingest.wandb_values import ValueTree, ValueWarnings
 
 _EPOCH = datetime(1970, 1, 1)
 _LOG_NAME = re.compile(r"^run-(?P<id>[^/]+)\.wandb$")
+
+
+def _tag(field: str) -> int:
+    """The first byte of a ``Record`` field holding a message: its key (field number, wire type 2), one byte."""
+    number = pb.Record.DESCRIPTOR.fields_by_name[field].number
+    if number >= 16:
+        raise RuntimeError(f"wandb's Record.{field} is field {number}, whose key takes two bytes")
+    return number << 3 | 2
+
+
+_NUM_TAG = pb.Record.DESCRIPTOR.fields_by_name["num"].number << 3  # a varint
+_HISTORY_TAG, _SUMMARY_TAG = _tag("history"), _tag("summary")
+# Records per batch: large enough that per-batch work does not count, small enough that one record the bulk path
+# does not take (a table, a nested key) sends only its batch record by record.
+_BATCH = 1024
 
 
 class _RunBuilder:
@@ -59,41 +79,90 @@ class _RunBuilder:
         self.config = ValueTree()
         self.summary = ValueTree()
         self.history = HistoryLanes(warnings)
+        self.pending_history: list[bytes] = []
+        self.pending_summary: list[bytes] = []
 
     def read(self, payloads: Iterable[bytes]) -> None:
         """Add every record, in file order.
 
-        History and summary records are nearly all of a long log, so their fast path is written out here rather
-        than behind per-record calls: a record whose merged items pair up (every item one key and one value)
-        goes to the history lanes or the summary in bulk. Anything else goes through :meth:`_add_view`.
+        A record's kind shows in its first bytes: the varint field ``num`` (absent when 0), then the key of the
+        field holding the record. History and summary records are set aside in batches, as they come, and each
+        batch is applied at once (:meth:`flush`). Batches wait only while nothing else is applied: any other
+        record that matters (stats take the latest history row's step, a run record carries a summary) and any
+        damage report of the container (see :func:`_parse_log`) comes after a flush, so that everything is
+        applied, and every warning given, in file order.
         """
-        history, summary = self.history, self.summary
-        keys, raws = history.keys, history.raws
-        add_keys, add_raws, close_row = keys.extend, raws.extend, history.close_view_row
-        view_class = RecordView
+        history, summary = self.pending_history, self.pending_summary
         for payload in payloads:
-            view = view_class()
             try:
-                view.ParseFromString(payload)
-            except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
-                self._add_slowly(payload)
-                continue
-            kind = view.WhichOneof("record_type")
-            if kind == "history":
-                items = view.history.item
-                names, values = items.nested_key, items.value_json
-                if len(names) == len(values) and not items.key:
-                    start = len(keys)
-                    add_keys(names)
-                    add_raws(values)
-                    close_row(start, view.history)
+                at = 0
+                if payload[0] == _NUM_TAG:
+                    at = 2
+                    while payload[at - 1] > 0x7F:  # a varint's last byte is the first below 0x80
+                        at += 1
+                tag = payload[at]
+            except IndexError:
+                tag = None
+            if tag == _HISTORY_TAG:
+                history.append(payload)
+                if len(history) == _BATCH:
+                    self.flush()
+            elif tag == _SUMMARY_TAG:
+                summary.append(payload)
+                if len(summary) == _BATCH:
+                    self.flush()
+            else:
+                view = RecordView()
+                try:
+                    view.ParseFromString(payload)
+                except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
+                    self.flush()
+                    self._add_slowly(payload)
                     continue
-            elif kind == "summary":
-                if summary.apply_merged(view.summary):
-                    continue
-            elif kind is None:
-                continue  # a kind this parser does not use: console output, telemetry, files, requests...
-            self._add_view(kind, view, payload)
+                kind = view.WhichOneof("record_type")
+                if kind is None:
+                    continue  # a kind this parser does not use: console output, telemetry, files, requests...
+                self.flush()
+                self._add_view(kind, view, payload)
+        self.flush()
+
+    def flush(self) -> None:
+        """Apply the pending batches; one the bulk path does not take is read record by record."""
+        history, summary = self.pending_history, self.pending_summary
+        if history:
+            merged = merge_batch(history, "history")
+            if merged is None or not self.history.add_batch(merged, len(history)):
+                for payload in history:
+                    self._add_record(payload)
+            history.clear()
+        if summary:
+            if not self.summary.apply_batch(summary):
+                for payload in summary:
+                    self._add_record(payload)
+            summary.clear()
+
+    def _add_record(self, payload: bytes) -> None:
+        """Add one serialized record of a batch the bulk path did not take: its merged items where they pair up
+        (every item one key and one value), else through :meth:`_add_view`."""
+        view = RecordView()
+        try:
+            view.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
+            self._add_slowly(payload)
+            return
+        kind = view.WhichOneof("record_type")
+        if kind == "history":
+            items = view.history.item
+            names, values = items.nested_key, items.value_json
+            if len(names) == len(values) and not items.key:
+                self.history.add_paired(names, values, view.history)
+                return
+        elif kind == "summary":
+            if self.summary.apply_merged(view.summary):
+                return
+        elif kind is None:
+            return
+        self._add_view(kind, view, payload)
 
     def _add_view(self, kind: str, view: Any, payload: bytes) -> None:
         """A record off the hot loop's fast path: the other pairings of the views, else wandb's ``Record``."""
@@ -236,11 +305,24 @@ def _id_from_name(path: Path) -> str | None:
     return match.group("id") if match else None
 
 
+class _DamageReports(list):
+    """The container's damage reports, added to the run's warnings after the records before the damage are applied:
+    the container's and the decoder's warnings go to the same list, in file order."""
+
+    def __init__(self, builder: _RunBuilder) -> None:
+        super().__init__()
+        self.builder = builder
+
+    def append(self, line: str) -> None:
+        self.builder.flush()
+        self.builder.warnings.append(line)
+
+
 def _parse_log(path: Path) -> tuple[ParsedRun, list[TableRef]]:
     log = WandbLog(path)
     warnings = ValueWarnings()
-    log.warnings = warnings  # the container's damage reports and the decoder's go to the same list, in order
     builder = _RunBuilder(path, warnings)
+    log.warnings = _DamageReports(builder)
     builder.read(log.payloads())
     run = builder.build()
     return run, builder.history.tables

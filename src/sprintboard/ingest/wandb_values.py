@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from itertools import compress, count
 from typing import Any
 
 from sprintboard.ingest.parsed import flatten
+from sprintboard.ingest.wandb_record_views import RECORD_END, RecordView, merge_batch, record_ends
 
 MAX_VALUE_WARNINGS = 5
+# How a record W&B writes with its internal ``_wandb.runtime`` starts, within its first bytes: an update item whose
+# first key part is ``_wandb``. Such records are short. Only a hint for sorting a batch: what the records it picks
+# hold is checked (see ValueTree.apply_batch).
+_INTERNAL_ITEM = b"\x12\x06_wandb"
+_SHORT = 128
+# A record's leading ``num`` field (field 1, a varint), which the summary does not use.
+_NUMBER = re.compile(rb"\x08[\x80-\xff]{0,9}[\x00-\x7f]")
 
 
 class ValueTree:
@@ -66,24 +76,51 @@ class ValueTree:
         is exact too: with one value more than plain keys, all nested parts belong to the one other item, which
         is ignored, and the plain keys' values are unambiguous when all values are the same.
         """
-        if updates.HasField("remove"):
+        pairs = merged_pairs(updates)
+        if pairs is None:
             return False
-        items = updates.update
-        nested, plain, values = items.nested_key, items.key, items.value_json
-        count = len(values)
-        if not plain and len(nested) == count:
-            keys = nested
-        elif not nested and len(plain) == count:
-            keys = plain
-        elif count == len(plain) + 1 and nested and nested[0] == self.SKIP and len(set(values)) == 1:
-            keys, values = plain, values[: len(plain)]
-        else:
-            return False
+        self._set_all(*pairs)
+        return True
+
+    def _set_all(self, keys: Iterable[str], values: Iterable[str]) -> None:
+        """Set plain keys, paired with ``values``, as one ``dict.update``."""
         leaves = self.leaves
         before = len(leaves)
-        leaves.update(zip(keys, values))  # noqa: B905 - paired: the lengths were compared above
+        leaves.update(zip(keys, values))  # noqa: B905 - paired by the caller
         if self.heads and len(leaves) != before:
             self.settle(keys)
+
+    def apply_batch(self, payloads: Sequence[bytes]) -> bool:
+        """Apply serialized summary records, in order, in bulk; ``False``, having changed nothing, when one of them
+        needs applying on its own (the caller then applies them one by one).
+
+        wandb 0.17+ writes two summary records per logged row: the row (every item one ``nested_key`` part and one
+        value) and its internal runtime (``_wandb.runtime``, from 0.31 beside the plain key ``_runtime``). Rows
+        only set keys, so a run of them comes down to each key's last value (:func:`_last_values`: one merged
+        parse, no per-record work). Runtime records all set the same keys, so each one's values are overwritten by
+        the next one's: only the first (which may add keys) and the last (whose values stand unless a later row
+        sets the keys again) are applied, each in its place between the rows, so later writers still win.
+        """
+        internal = [len(payload) < _SHORT and payload.find(_INTERNAL_ITEM, 0, 24) != -1 for payload in payloads]
+        if not any(internal):
+            parts: list[Any] = [payloads]  # runs of rows (sequences) and single runtime records (bytes), in order
+        else:
+            rows = [payload for payload, flag in zip(payloads, internal, strict=True) if not flag]
+            runtime = list(compress(payloads, internal))
+            if not _same_runtime_keys(runtime):
+                return False
+            first = internal.index(True)  # rows before the first runtime record
+            last = len(internal) - internal[::-1].index(True) - len(runtime)  # ... and before the last one
+            parts = [rows[:first], runtime[0]] + ([rows[first:last], runtime[-1]] if len(runtime) > 1 else [])
+            parts.append(rows[last:])
+        prepared: list[tuple[Any, Any]] = []
+        for part in parts:
+            pairs = _record_pairs(part) if isinstance(part, bytes) else _last_values(part)
+            if pairs is None:
+                return False
+            prepared.append(pairs)
+        for keys, values in prepared:
+            self._set_all(keys, values)
         return True
 
     def apply_items(self, updates: Iterable[Any], removals: Iterable[Any] = ()) -> None:
@@ -108,6 +145,86 @@ class ValueTree:
                 node = child
             node[parts[-1]] = warnings.decode(raw)
         return flatten(tree)
+
+
+def merged_pairs(updates: Any) -> tuple[Any, Any] | None:
+    """The keys and values an ``Updates`` view sets, paired index by index, when :meth:`ValueTree.apply_merged` can
+    take it in bulk; else ``None``."""
+    if updates.HasField("remove"):
+        return None
+    items = updates.update
+    nested, plain, values = items.nested_key, items.key, items.value_json
+    count = len(values)
+    if not plain and len(nested) == count:
+        return nested, values
+    if not nested and len(plain) == count:
+        return plain, values
+    if count == len(plain) + 1 and nested and nested[0] == ValueTree.SKIP and len(set(values)) == 1:
+        return plain, values[: len(plain)]
+    return None
+
+
+def _record_pairs(payload: bytes) -> tuple[Any, Any] | None:
+    view = RecordView()
+    try:
+        view.ParseFromString(payload)
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
+        return None
+    return merged_pairs(view.summary) if view.WhichOneof("record_type") == "summary" else None
+
+
+def _last_values(payloads: Sequence[bytes]) -> tuple[list[str], list[str]] | None:
+    """The keys set by serialized summary records whose items all pair up -- one ``nested_key`` part and one value
+    each, no plain keys, no removals -- in the order they first appear, and each one's last value; ``None`` for any
+    other records. Only the keys become Python strings; each value is read from the merged view at its key's last
+    position."""
+    if not payloads:
+        return [], []
+    updates = merge_batch(payloads, "summary")
+    if updates is None or updates.HasField("remove"):
+        return None
+    items, records = updates.update, len(payloads)
+    names, values = list(items.nested_key), items.value_json
+    if len(values) != len(names) or list(items.key) != [RECORD_END] * records or names.count(RECORD_END) != records:
+        return None
+    last = dict(zip(names, count()))  # noqa: B905 - an iterator that never ends
+    del last[RECORD_END]
+    return list(last), [values[index] for index in last.values()]
+
+
+def _same_runtime_keys(payloads: Sequence[bytes]) -> bool:
+    """True if every serialized summary record is an internal runtime record as :meth:`ValueTree.apply_merged`
+    takes them -- a ``_wandb`` key of two or more parts, plain keys, one value more than plain keys, all values
+    equal, no removals -- and all have the same plain keys, in the same order.
+
+    Runtime records differ in little but their number -- the runtime is whole seconds -- so each distinct one is
+    checked once."""
+    distinct = list(dict.fromkeys(map(_without_number, payloads)))
+    updates = merge_batch(distinct, "summary")
+    if updates is None or updates.HasField("remove"):
+        return False
+    items, records = updates.update, len(distinct)
+    plain = list(items.key)
+    width = plain.index(RECORD_END) if RECORD_END in plain else -1
+    if width < 0 or plain != (plain[:width] + [RECORD_END]) * records:
+        return False
+    values, stride = list(items.value_json), width + 2  # a record's values, then its end marker
+    if len(values) != stride * records or values[width + 1 :: stride] != [RECORD_END] * records:
+        return False
+    if any(values[column::stride] != values[width::stride] for column in range(width)):
+        return False
+    names = list(items.nested_key)
+    ends = record_ends(names, records)
+    if ends is None:
+        return False
+    starts = [0] + [end + 1 for end in ends[:-1]]
+    return (all(end - start >= 2 for start, end in zip(starts, ends, strict=True))
+            and [names[start] for start in starts] == [ValueTree.SKIP] * records)
+
+
+def _without_number(payload: bytes) -> bytes:
+    number = _NUMBER.match(payload)
+    return payload[number.end() :] if number else payload
 
 
 def item_path(item: Any) -> tuple[str, ...]:

@@ -129,9 +129,12 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     })
     con.register("incoming_history", incoming)
     replaced = "AND key IN (SELECT key FROM incoming_history)" if run.logged_data_only else ""
+    # The step range comes from the Arrow column (DuckDB scans it in bulk, not a Python loop over the list).
     con.execute(
-        f"DELETE FROM history WHERE run_id = ? AND step BETWEEN ? AND ? {replaced}",  # noqa: S608 - our text
-        [run.run_id, min(points.step), max(points.step)],
+        f"""DELETE FROM history WHERE run_id = ?
+              AND step BETWEEN (SELECT min(step) FROM incoming_history) AND (SELECT max(step) FROM incoming_history)
+              {replaced}""",  # noqa: S608 - our text
+        [run.run_id],
     )
     # Epoch seconds become TIMESTAMP here; a non-finite timestamp (a damaged row) is stored as NULL.
     con.execute(

@@ -1,14 +1,20 @@
-"""A run's history and system-metric points as its log adds them, decoded in bulk at the end."""
+"""A run's history and system-metric points as its log adds them, decoded in bulk at the end.
+
+History records as wandb writes them are read a batch at a time (:func:`batch_rows`): for a long log, the work done
+per record in Python -- a parse, finding the row's step, timestamp and runtime, extending lists -- is most of the
+time, and over a merged batch it is array work. Numbers are converted by Arrow (:func:`_numbers`) for the same
+reason.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -16,17 +22,25 @@ import pyarrow.compute as pc
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import HistoryColumns, flatten, split_value
-from sprintboard.ingest.wandb_record_views import RECORD_END
+from sprintboard.ingest.wandb_record_views import RECORD_END, merge_batch
 from sprintboard.ingest.wandb_values import ValueWarnings
 
 SYSTEM_PREFIX = "system/"
 # Values converted per call of the bulk number conversion: a chunk holding a non-number is redone value by value,
 # so chunks are small enough that one text metric does not slow down a whole run.
 _CHUNK = 2048
-# What a key is to a merged batch (see HistoryLanes.add_batch): a point, a row's own step, timestamp or runtime,
+# What a key is to a merged batch (see batch_rows): a point, a row's own step, timestamp or runtime,
 # another internal key, or the end of a record.
 _POINT, _STEP, _TIMESTAMP, _RUNTIME, _INTERNAL, _END = range(6)
 _ROLES = {"_step": _STEP, "_timestamp": _TIMESTAMP, "_runtime": _RUNTIME, RECORD_END: _END}
+
+
+class _Roles(dict):
+    """The role of each key, worked out on first sight: a batch holds few distinct keys."""
+
+    def __missing__(self, name: str) -> int:
+        role = self[name] = _ROLES.get(name, _INTERNAL if name.startswith("_") else _POINT)
+        return role
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,7 @@ class HistoryLanes:
     A span covers the lane entries one record added: their ``count``, the row's ``step``, ``timestamp`` and
     ``runtime``, and how many of the entries are the row's own ``_step``/``_timestamp``/``_runtime`` (``meta``).
     :meth:`columns` drops internal keys, expands spans and decodes values, all in bulk. Rows added by
-    :meth:`add_batch` come without their internal keys; ``internal`` tells whether any others may hold some.
+    :meth:`add_rows` come without their internal keys; ``internal`` tells whether any others may hold some.
     """
 
     def __init__(self, warnings: ValueWarnings) -> None:
@@ -62,58 +76,17 @@ class HistoryLanes:
 
     # -- reading records
 
-    def add_batch(self, history: Any, records: int) -> bool:
-        """Add the rows of ``records`` history records merged into one ``History`` view (see
-        :func:`~sprintboard.ingest.wandb_record_views.merge_batch`), all at once; ``False``, having added nothing,
-        unless every record's items pair up (one key and one value each) and every row has exactly one integer
-        ``_step`` and one numeric ``_timestamp`` and ``_runtime`` -- as wandb writes them. The caller then reads the
-        records one by one, which handles anything else.
-
-        The row ends, the three meta keys and the points are told apart by one role code per item, so that the
-        per-row work -- finding the meta keys, dropping internal keys, counting points -- is array work.
-        """
-        items = history.item
-        nested, plain = items.nested_key, items.key
-        if len(plain) == records:  # the end markers' only: keys are nested_key parts (wandb 0.17+)
-            names, others = list(nested), list(plain)
-        elif len(nested) == records:  # wandb <= 0.16: plain keys
-            names, others = list(plain), list(nested)
-        else:
-            return False
-        raws = list(items.value_json)
-        if len(raws) != len(names) or others != [RECORD_END] * records:
-            return False
-        roles = {name: _ROLES.get(name, _INTERNAL if name.startswith("_") else _POINT) for name in set(names)}
-        codes = np.fromiter(map(roles.__getitem__, names), np.int8, len(names))
-        ends = np.flatnonzero(codes == _END)
-        if len(ends) != records or [raws[end] for end in ends.tolist()].count(RECORD_END) != records:
-            return False
-        row_numbers = np.arange(records)
-        meta = []
-        for role in (_STEP, _TIMESTAMP, _RUNTIME):
-            at = np.flatnonzero(codes == role)  # exactly one per row: the i-th lies before the i-th end
-            if len(at) != records or not np.array_equal(np.searchsorted(ends, at), row_numbers):
-                return False
-            meta.append([raws[index] for index in at.tolist()])
-        try:
-            steps = list(map(int, meta[0]))
-        except ValueError:
-            return False
-        (times, slow_times), (runtimes, slow_runtimes) = _numbers(meta[1]), _numbers(meta[2])
-        if slow_times or slow_runtimes:
-            return False
-        points = codes == _POINT
-        counts = np.diff(np.cumsum(points)[ends], prepend=0)
-        mask = points.tolist()
-        self.keys.extend(compress(names, mask))
-        self.raws.extend(compress(raws, mask))
-        self.counts.extend(counts.tolist())
-        self.steps.extend(steps)
-        self.times.extend(times)
-        self.runtimes.extend(runtimes)
-        self.meta.extend(repeat(0, records))  # the meta keys are not in the lanes
-        self.last_step = steps[-1]
-        return True
+    def add_rows(self, rows: BatchRows) -> None:
+        """Add the rows :func:`batch_rows` read from a batch of history records."""
+        self.keys.extend(rows.keys)
+        self.raws.extend(rows.raws)
+        self.counts.extend(rows.counts)
+        self.steps.extend(rows.steps)
+        self.times.extend(rows.times)
+        self.runtimes.extend(rows.runtimes)
+        self.meta.extend(repeat(0, len(rows.steps)))  # the meta keys are not in the lanes
+        if rows.steps:
+            self.last_step = rows.steps[-1]
 
     def add_paired(self, names: Iterable[str], values: Iterable[str], history: Any) -> None:
         """Add a ``History`` view whose items :func:`paired_keys` paired."""
@@ -276,6 +249,62 @@ class HistoryLanes:
         return points
 
 
+class BatchRows(NamedTuple):
+    """History rows read in bulk: their points' keys and JSON texts (meta keys left out), and per row the number
+    of points, the step, the timestamp and the runtime."""
+
+    keys: list[str]
+    raws: list[str]
+    counts: list[int]
+    steps: list[int]
+    times: list[float | None]
+    runtimes: list[float | None]
+
+
+def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
+    """The rows of serialized history records, read at once from their merged view (see
+    :func:`~sprintboard.ingest.wandb_record_views.merge_batch`); ``None`` unless every record's items pair up (one
+    key and one value each) and every row has exactly one integer ``_step`` and one numeric ``_timestamp`` and
+    ``_runtime`` -- as wandb writes them. The caller then reads the records one by one, which handles anything else.
+
+    The row ends, the three meta keys and the points are told apart by one role code per item, so that the per-row
+    work -- finding the meta keys, dropping internal keys, counting points -- is array work.
+    """
+    history, records = merge_batch(payloads, "history"), len(payloads)
+    if history is None:
+        return None
+    items = history.item
+    nested, plain, values = items.nested_key, items.key, items.value_json
+    if len(plain) == records:  # the end markers' only: keys are nested_key parts (wandb 0.17+)
+        names, others = nested, plain
+    elif len(nested) == records:  # wandb <= 0.16: plain keys
+        names, others = plain, nested
+    else:
+        return None
+    if len(values) != len(names) or list(others) != [RECORD_END] * records:  # (before any list is made)
+        return None
+    names, raws = list(names), list(values)
+    codes = np.frombuffer(bytes(map(_Roles().__getitem__, names)), np.int8)
+    ends = np.flatnonzero(codes == _END)
+    if len(ends) != records or [raws[end] for end in ends.tolist()].count(RECORD_END) != records:
+        return None
+    row_numbers = np.arange(records)
+    meta = []
+    for role in (_STEP, _TIMESTAMP, _RUNTIME):
+        at = np.flatnonzero(codes == role)  # exactly one per row: the i-th lies before the i-th end
+        if len(at) != records or not np.array_equal(np.searchsorted(ends, at), row_numbers):
+            return None
+        meta.append([raws[index] for index in at.tolist()])
+    try:
+        steps, times, runtimes = list(map(int, meta[0])), list(map(float, meta[1])), list(map(float, meta[2]))
+    except ValueError:
+        return None
+    points = codes == _POINT
+    mask = points.tolist()
+    counts = np.diff(np.cumsum(points)[ends], prepend=0).tolist()
+    return BatchRows(list(compress(names, mask)), list(compress(raws, mask)), counts, steps, times, runtimes)
+
+
 def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
     """``raws`` converted by ``float()``, chunk by chunk, and the starts of the chunks where that fails (their
     values are ``None`` here).
@@ -297,15 +326,20 @@ def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
     nums: list[float | None] = []
     slow: list[int] = []
     for start in range(0, len(raws), _CHUNK):
-        try:
-            if texts is not None:
-                nums.extend(_doubles(texts.slice(start, _CHUNK)))
-            else:
-                nums.extend(map(float, raws[start : start + _CHUNK]))
-        except ValueError:
-            del nums[start:]  # extend() kept what it converted before the failure
-            nums.extend(repeat(None, min(_CHUNK, len(raws) - start)))
-            slow.append(start)
+        chunk: list[Any] | None = None
+        if texts is not None:
+            try:
+                chunk = _doubles(texts.slice(start, _CHUNK))
+            except ValueError:
+                pass
+        if chunk is None:
+            chunk = raws[start : start + _CHUNK]
+            try:
+                chunk = list(map(float, chunk))
+            except ValueError:
+                chunk = [None] * len(chunk)
+                slow.append(start)
+        nums.extend(chunk)
     return nums, slow
 
 

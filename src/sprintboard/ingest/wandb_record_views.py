@@ -84,15 +84,22 @@ def _build_views() -> dict[str, Any]:
     listed = [("history", "HistoryList"), ("summary", "UpdatesList"), ("config", "UpdatesList")]
     message("RecordList", [(name, _number(pb.Record, name), F.TYPE_MESSAGE, view) for name, view in listed],
             oneof="record_type")
+    # Many records merged (see merge_batch): every kind of record, but not as a oneof, so that a record holding a
+    # field of another kind besides its own shows, rather than clearing what the records before it held.
+    kinds = [field.name for field in pb.Record.DESCRIPTOR.oneofs_by_name["record_type"].fields]
+    batched = {"history": "History", "summary": "Updates"}
+    message("Batch", [(name, _number(pb.Record, name), F.TYPE_MESSAGE, batched[name]) if name in batched
+                      else (name, _number(pb.Record, name), F.TYPE_BYTES, None) for name in kinds])
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
     return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"sbviews.{name}"))
-            for name in ("Record", "RecordList")}
+            for name in ("Record", "RecordList", "Batch")}
 
 
 _VIEWS = _build_views()
 RecordView = _VIEWS["Record"]
 RecordListView = _VIEWS["RecordList"]
+_BatchView = _VIEWS["Batch"]
 
 
 def paired_keys(items: Any) -> Any | None:
@@ -126,15 +133,16 @@ _END_MARKERS = {kind: _end_marker(kind) for kind in ("history", "summary")}
 
 def merge_batch(payloads: Sequence[bytes], kind: str) -> Any | None:
     """The ``History`` (``kind="history"``) or ``Updates`` (``"summary"``) view of the serialized records
-    ``payloads``, all of that kind, merged into one, each record's items followed by an end marker; ``None`` when
-    the batch does not parse as records of that kind."""
+    ``payloads`` merged into one, each record's items followed by an end marker; ``None`` unless the batch parses
+    and every field it holds is of that kind (a record with a field of another kind after its own is of that other
+    kind to wandb, whose ``Record`` keeps the last)."""
     marker = _END_MARKERS[kind]
-    view = RecordView()
+    view = _BatchView()
     try:
         view.ParseFromString(marker.join(payloads) + marker)
     except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
         return None
-    return getattr(view, kind) if view.WhichOneof("record_type") == kind else None
+    return getattr(view, kind) if [field.name for field, _ in view.ListFields()] == [kind] else None
 
 
 def record_ends(texts: list[str], records: int) -> list[int] | None:

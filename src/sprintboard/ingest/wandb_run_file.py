@@ -35,17 +35,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import ParsedRun
-from sprintboard.ingest.wandb_history import HistoryLanes, TableRef
+from sprintboard.ingest.wandb_history import BatchRows, HistoryLanes, TableRef, batch_rows
 from sprintboard.ingest.wandb_log import WandbLog, WandbLogError
-from sprintboard.ingest.wandb_record_views import RecordListView, RecordView, merge_batch, paired_keys
+from sprintboard.ingest.wandb_record_views import RecordListView, RecordView, paired_keys
 from sprintboard.ingest.wandb_side_files import merge_side_files
-from sprintboard.ingest.wandb_values import ValueTree, ValueWarnings
+from sprintboard.ingest.wandb_values import (
+    RUNTIME_ITEM,
+    RUNTIME_ITEM_AT,
+    RUNTIME_MAX_LEN,
+    ValueTree,
+    ValueWarnings,
+    summary_updates,
+)
 
 _EPOCH = datetime(1970, 1, 1)
 _LOG_NAME = re.compile(r"^run-(?P<id>[^/]+)\.wandb$")
@@ -61,9 +70,20 @@ def _tag(field: str) -> int:
 
 _NUM_TAG = pb.Record.DESCRIPTOR.fields_by_name["num"].number << 3  # a varint
 _HISTORY_TAG, _SUMMARY_TAG = _tag("history"), _tag("summary")
-# Records per batch: large enough that per-batch work does not count, small enough that one record the bulk path
-# does not take (a table, a nested key) sends only its batch record by record.
-_BATCH = 1024
+# History and summary records per batch: large enough that per-batch work does not count, small enough that one
+# record the bulk path does not take (a table, a nested key) sends only its batch record by record, and that the
+# batch's payloads are still in the processor's cache.
+_BATCH = 1536
+_HISTORY, _ROW, _RUNTIME = 1, 2, 3  # a pending record: history, a summary row, a summary runtime record
+
+
+def _selector(kind: int) -> bytes:
+    """A ``bytes.translate`` table turning the pending kinds into ``compress`` selectors for ``kind``."""
+    return bytes(int(code == kind) for code in range(256))
+
+
+_HISTORY_ONLY, _ROWS_ONLY = _selector(_HISTORY), _selector(_ROW)
+_NO_ROWS = BatchRows([], [], [], [], [], [])
 
 
 class _RunBuilder:
@@ -79,20 +99,23 @@ class _RunBuilder:
         self.config = ValueTree()
         self.summary = ValueTree()
         self.history = HistoryLanes(warnings)
-        self.pending_history: list[bytes] = []
-        self.pending_summary: list[bytes] = []
+        # History and summary records waiting to be applied (see read()), in file order; what each is (_HISTORY, _ROW,
+        # _RUNTIME); and the runtime records among them without their record numbers.
+        self.pending: list[bytes] = []
+        self.pending_kinds = bytearray()
+        self.pending_runtime: list[bytes] = []
 
     def read(self, payloads: Iterable[bytes]) -> None:
         """Add every record, in file order.
 
         A record's kind shows in its first bytes: the varint field ``num`` (absent when 0), then the key of the
-        field holding the record. History and summary records are set aside in batches, as they come, and each
-        batch is applied at once (:meth:`flush`). Batches wait only while nothing else is applied: any other
-        record that matters (stats take the latest history row's step, a run record carries a summary) and any
-        damage report of the container (see :func:`_parse_log`) comes after a flush, so that everything is
-        applied, and every warning given, in file order.
+        field holding the record. History and summary records are set aside as they come and applied in batches
+        (:meth:`flush`). Batches wait only while nothing else is applied: any other record that matters (stats take
+        the latest history row's step, a run record carries a summary) and any damage report of the container (see
+        :func:`_parse_log`) comes after a flush, so that everything is applied, and every warning given, in file
+        order.
         """
-        history, summary = self.pending_history, self.pending_summary
+        pending, kinds, runtime = self.pending, self.pending_kinds, self.pending_runtime
         for payload in payloads:
             try:
                 at = 0
@@ -104,13 +127,13 @@ class _RunBuilder:
             except IndexError:
                 tag = None
             if tag == _HISTORY_TAG:
-                history.append(payload)
-                if len(history) == _BATCH:
-                    self.flush()
+                kinds.append(_HISTORY)
             elif tag == _SUMMARY_TAG:
-                summary.append(payload)
-                if len(summary) == _BATCH:
-                    self.flush()
+                if len(payload) < RUNTIME_MAX_LEN and payload.startswith(RUNTIME_ITEM, at + RUNTIME_ITEM_AT):
+                    kinds.append(_RUNTIME)
+                    runtime.append(payload[at:])
+                else:
+                    kinds.append(_ROW)
             else:
                 view = RecordView()
                 try:
@@ -124,26 +147,37 @@ class _RunBuilder:
                     continue  # a kind this parser does not use: console output, telemetry, files, requests...
                 self.flush()
                 self._add_view(kind, view, payload)
+                continue
+            pending.append(payload)
+            if len(pending) == _BATCH:
+                self.flush()
         self.flush()
 
     def flush(self) -> None:
-        """Apply the pending batches; one the bulk path does not take is read record by record."""
-        history, summary = self.pending_history, self.pending_summary
-        if history:
-            merged = merge_batch(history, "history")
-            if merged is None or not self.history.add_batch(merged, len(history)):
-                for payload in history:
-                    self._add_record(payload)
-            history.clear()
-        if summary:
-            if not self.summary.apply_batch(summary):
-                for payload in summary:
-                    self._add_record(payload)
-            summary.clear()
+        """Apply the pending history and summary records: in bulk, or else -- when the bulk path does not take all
+        of them -- one by one, all of them, in file order: a record may turn out to be of another kind than its
+        first bytes said (wandb keeps the last of several kinds' fields), and warnings keep the file order too."""
+        pending, kinds = self.pending, bytes(self.pending_kinds)
+        if not pending:
+            return
+        history = list(compress(pending, kinds.translate(_HISTORY_ONLY)))
+        rows = list(compress(pending, kinds.translate(_ROWS_ONLY)))
+        codes = np.frombuffer(kinds, np.uint8)
+        rows_before = np.cumsum(codes == _ROW)[codes == _RUNTIME].tolist()  # rows before each runtime record
+        history_rows = batch_rows(history) if history else _NO_ROWS
+        updates = summary_updates(rows, self.pending_runtime, rows_before) if history_rows is not None else None
+        if updates is None:
+            for payload in pending:
+                self._add_record(payload)
+        else:
+            self.history.add_rows(history_rows)
+            self.summary.apply_updates(updates)
+        pending.clear()
+        self.pending_kinds.clear()
+        self.pending_runtime.clear()
 
     def _add_record(self, payload: bytes) -> None:
-        """Add one serialized record of a batch the bulk path did not take: its merged items where they pair up
-        (every item one key and one value), else through :meth:`_add_view`."""
+        """Add one serialized record of a batch the bulk path did not take."""
         view = RecordView()
         try:
             view.ParseFromString(payload)
@@ -151,27 +185,18 @@ class _RunBuilder:
             self._add_slowly(payload)
             return
         kind = view.WhichOneof("record_type")
-        if kind == "history":
-            items = view.history.item
-            names, values = items.nested_key, items.value_json
-            if len(names) == len(values) and not items.key:
-                self.history.add_paired(names, values, view.history)
-                return
-        elif kind == "summary":
-            if self.summary.apply_merged(view.summary):
-                return
-        elif kind is None:
-            return
-        self._add_view(kind, view, payload)
+        if kind is not None:
+            self._add_view(kind, view, payload)
 
     def _add_view(self, kind: str, view: Any, payload: bytes) -> None:
-        """A record off the hot loop's fast path: the other pairings of the views, else wandb's ``Record``."""
+        """One record, parsed into a view: its merged items where they pair up (every item one key and one value),
+        else item by item (:meth:`_add_listed`), else through wandb's ``Record``."""
         if kind == "history":
             names = paired_keys(view.history.item)
             if names is not None:
                 self.history.add_paired(names, view.history.item.value_json, view.history)
                 return
-        elif kind == "config" and self.config.apply_merged(view.config):
+        elif kind in ("summary", "config") and getattr(self, kind).apply_merged(getattr(view, kind)):
             return
         elif kind == "stats" and self._stats_view(view.stats):
             return

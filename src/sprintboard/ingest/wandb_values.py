@@ -1,24 +1,24 @@
-"""Config and summary state of a run as its log updates it, values kept as JSON text until the end."""
+"""Config and summary state of a run as its log updates it, values kept as JSON text until the end.
+
+A long log holds two summary records per logged row; they are read a batch at a time (:func:`summary_updates`),
+which needs only each key's last value, rather than applied one by one.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
-from itertools import compress, count
 from typing import Any
 
 from sprintboard.ingest.parsed import flatten
 from sprintboard.ingest.wandb_record_views import RECORD_END, RecordView, merge_batch, record_ends
 
 MAX_VALUE_WARNINGS = 5
-# How a record W&B writes with its internal ``_wandb.runtime`` starts, within its first bytes: an update item whose
-# first key part is ``_wandb``. Such records are short. Only a hint for sorting a batch: what the records it picks
-# hold is checked (see ValueTree.apply_batch).
-_INTERNAL_ITEM = b"\x12\x06_wandb"
-_SHORT = 128
-# A record's leading ``num`` field (field 1, a varint), which the summary does not use.
-_NUMBER = re.compile(rb"\x08[\x80-\xff]{0,9}[\x00-\x7f]")
+# What the reader takes for a record wandb writes with its internal runtime, ``_wandb.runtime`` (and, from 0.31,
+# the plain key ``_runtime`` of the same value), by its first bytes: a short record whose first update item starts
+# with the key part ``_wandb``, which comes RUNTIME_ITEM_AT bytes after the summary field's key (after the field's
+# length and the item's key and length, a byte each in a short record). Only a hint: see summary_updates.
+RUNTIME_ITEM, RUNTIME_ITEM_AT, RUNTIME_MAX_LEN = b"\x12\x06_wandb", 4, 128
 
 
 class ValueTree:
@@ -90,38 +90,10 @@ class ValueTree:
         if self.heads and len(leaves) != before:
             self.settle(keys)
 
-    def apply_batch(self, payloads: Sequence[bytes]) -> bool:
-        """Apply serialized summary records, in order, in bulk; ``False``, having changed nothing, when one of them
-        needs applying on its own (the caller then applies them one by one).
-
-        wandb 0.17+ writes two summary records per logged row: the row (every item one ``nested_key`` part and one
-        value) and its internal runtime (``_wandb.runtime``, from 0.31 beside the plain key ``_runtime``). Rows
-        only set keys, so a run of them comes down to each key's last value (:func:`_last_values`: one merged
-        parse, no per-record work). Runtime records all set the same keys, so each one's values are overwritten by
-        the next one's: only the first (which may add keys) and the last (whose values stand unless a later row
-        sets the keys again) are applied, each in its place between the rows, so later writers still win.
-        """
-        internal = [len(payload) < _SHORT and payload.find(_INTERNAL_ITEM, 0, 24) != -1 for payload in payloads]
-        if not any(internal):
-            parts: list[Any] = [payloads]  # runs of rows (sequences) and single runtime records (bytes), in order
-        else:
-            rows = [payload for payload, flag in zip(payloads, internal, strict=True) if not flag]
-            runtime = list(compress(payloads, internal))
-            if not _same_runtime_keys(runtime):
-                return False
-            first = internal.index(True)  # rows before the first runtime record
-            last = len(internal) - internal[::-1].index(True) - len(runtime)  # ... and before the last one
-            parts = [rows[:first], runtime[0]] + ([rows[first:last], runtime[-1]] if len(runtime) > 1 else [])
-            parts.append(rows[last:])
-        prepared: list[tuple[Any, Any]] = []
-        for part in parts:
-            pairs = _record_pairs(part) if isinstance(part, bytes) else _last_values(part)
-            if pairs is None:
-                return False
-            prepared.append(pairs)
-        for keys, values in prepared:
+    def apply_updates(self, updates: list[tuple[Sequence[str], Sequence[str]]]) -> None:
+        """Apply what :func:`summary_updates` read from a batch of summary records: plain keys and their values."""
+        for keys, values in updates:
             self._set_all(keys, values)
-        return True
 
     def apply_items(self, updates: Iterable[Any], removals: Iterable[Any] = ()) -> None:
         """Apply the ``update`` and ``remove`` items of a ``ConfigRecord`` or ``SummaryRecord``, one by one."""
@@ -145,6 +117,37 @@ class ValueTree:
                 node = child
             node[parts[-1]] = warnings.decode(raw)
         return flatten(tree)
+
+
+def summary_updates(rows: Sequence[bytes], runtime: Sequence[bytes] = (), runtime_at: Sequence[int] = ()
+                    ) -> list[tuple[Sequence[str], Sequence[str]]] | None:
+    """What serialized summary records set, read in bulk, for :meth:`ValueTree.apply_updates`: ``rows``, in order,
+    and between them the ``runtime`` records (without their record numbers, which a summary does not use), the
+    i-th after ``runtime_at[i]`` rows. ``None`` when a record needs applying on its own (the caller then applies
+    them one by one).
+
+    wandb 0.17+ writes two summary records per logged row: the row (every item one ``nested_key`` part and one
+    value) and its internal runtime (see ``RUNTIME_ITEM``). Rows only set keys, so a run of them comes down to each
+    key's last value (:func:`_last_values`: one merged parse, no per-record work). Runtime records all set the same
+    keys (:func:`_same_runtime_keys` checks), so each one's values are overwritten by the next one's: only the
+    first (which may add keys) and the last (whose values stand unless a later row sets the keys again) are
+    applied, each in its place between the rows, so later writers still win.
+    """
+    if not runtime:
+        parts: list[Any] = [rows]  # runs of rows (lists) and single runtime records (bytes), in order
+    else:
+        if not _same_runtime_keys(runtime):
+            return None
+        first, last = runtime_at[0], runtime_at[-1]
+        parts = [rows[:first], runtime[0]] + ([rows[first:last], runtime[-1]] if len(runtime) > 1 else [])
+        parts.append(rows[last:])
+    updates = []
+    for part in parts:
+        pairs = _record_pairs(part) if isinstance(part, bytes) else _last_values(part)
+        if pairs is None:
+            return None
+        updates.append(pairs)
+    return updates
 
 
 def merged_pairs(updates: Any) -> tuple[Any, Any] | None:
@@ -184,12 +187,16 @@ def _last_values(payloads: Sequence[bytes]) -> tuple[list[str], list[str]] | Non
     if updates is None or updates.HasField("remove"):
         return None
     items, records = updates.update, len(payloads)
-    names, values = list(items.nested_key), items.value_json
-    if len(values) != len(names) or list(items.key) != [RECORD_END] * records or names.count(RECORD_END) != records:
+    values = items.value_json
+    if len(values) != len(items.nested_key) or list(items.key) != [RECORD_END] * records:
         return None
-    last = dict(zip(names, count()))  # noqa: B905 - an iterator that never ends
-    del last[RECORD_END]
-    return list(last), [values[index] for index in last.values()]
+    names = list(items.nested_key)
+    if names.count(RECORD_END) != records:
+        return None
+    keys = list(dict.fromkeys(names))
+    keys.remove(RECORD_END)
+    backwards, final = names[::-1], len(names) - 1
+    return keys, [values[final - backwards.index(key)] for key in keys]
 
 
 def _same_runtime_keys(payloads: Sequence[bytes]) -> bool:
@@ -197,9 +204,9 @@ def _same_runtime_keys(payloads: Sequence[bytes]) -> bool:
     takes them -- a ``_wandb`` key of two or more parts, plain keys, one value more than plain keys, all values
     equal, no removals -- and all have the same plain keys, in the same order.
 
-    Runtime records differ in little but their number -- the runtime is whole seconds -- so each distinct one is
-    checked once."""
-    distinct = list(dict.fromkeys(map(_without_number, payloads)))
+    Runtime records (kept without their numbers) differ in little but the runtime, which is whole seconds, so
+    each distinct one is checked once."""
+    distinct = list(dict.fromkeys(payloads))
     updates = merge_batch(distinct, "summary")
     if updates is None or updates.HasField("remove"):
         return False
@@ -220,11 +227,6 @@ def _same_runtime_keys(payloads: Sequence[bytes]) -> bool:
     starts = [0] + [end + 1 for end in ends[:-1]]
     return (all(end - start >= 2 for start, end in zip(starts, ends, strict=True))
             and [names[start] for start in starts] == [ValueTree.SKIP] * records)
-
-
-def _without_number(payload: bytes) -> bytes:
-    number = _NUMBER.match(payload)
-    return payload[number.end() :] if number else payload
 
 
 def item_path(item: Any) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from sprintboard.ingest.wandb_history import _CHUNK, _numbers
 from sprintboard.ingest.wandb_log import encode_log
 from sprintboard.ingest.wandb_record_views import RECORD_END, merge_batch, record_ends
 from sprintboard.ingest.wandb_run_file import parse_run_file
+from tests.ingest.log_records import record, summary
 
 # --- helpers
 
@@ -63,15 +64,6 @@ def _parse_both_ways(path: Path) -> ParsedRun:
     return run
 
 
-def _record(num: int | None = None, **kinds) -> bytes:
-    record = pb.Record()
-    if num is not None:
-        record.num = num
-    for kind, build in kinds.items():
-        build(getattr(record, kind))
-    return record.SerializeToString()
-
-
 def _run(run: pb.RunRecord) -> None:
     run.run_id, run.project = "bulk1", "p"
     run.start_time.seconds = 1_700_000_000
@@ -85,17 +77,6 @@ def _row(step: int, meta: tuple[str, ...] = ("_step", "_timestamp", "_runtime"),
         for key, raw in [*items.items(), *((name, values[name]) for name in meta)]:
             history.item.add(nested_key=key.split("|"), value_json=raw)
         history.step.num = step
-
-    return build
-
-
-def _updates(remove: tuple[str, ...] = (), **items: str):
-    """A summary row: one ``nested_key`` part per item."""
-    def build(summary: pb.SummaryRecord) -> None:
-        for key, raw in items.items():
-            summary.update.add(nested_key=key.split("|"), value_json=raw)
-        for key in remove:
-            summary.remove.add(nested_key=key.split("|"))
 
     return build
 
@@ -122,9 +103,9 @@ def _steps(count: int, first: int = 0, num: int = 10) -> list[bytes]:
     for step in range(first, first + count):
         loss = repr(1 / (step + 1))
         records += [
-            _record(num + 3 * step, summary=_runtime(step // 100)),
-            _record(num + 3 * step + 1, summary=_updates(loss=loss, _step=str(step), _runtime=repr(step / 4))),
-            _record(num + 3 * step + 2, history=_row(step, loss=loss, acc=repr(step % 7 / 7))),
+            record(num + 3 * step, summary=_runtime(step // 100)),
+            record(num + 3 * step + 1, summary=summary(loss=loss, _step=str(step), _runtime=repr(step / 4))),
+            record(num + 3 * step + 2, history=_row(step, loss=loss, acc=repr(step % 7 / 7))),
         ]
     return records
 
@@ -178,36 +159,36 @@ def test_a_long_wandb_log_reads_the_same_in_bulk(long_wandb_log, bulk):
 def test_runtime_records_and_rows_the_later_writer_wins(tmp_path, bulk):
     # Rows write _runtime as a float, runtime records as whole seconds; whichever comes last in the log wins.
     steps = _steps(250)
-    ends_with_row = _parse_both_ways(_write(tmp_path, [_record(1, run=_run), *steps], "run-a.wandb"))
+    ends_with_row = _parse_both_ways(_write(tmp_path, [record(1, run=_run), *steps], "run-a.wandb"))
     assert ends_with_row.summary["_runtime"] == 249 / 4
-    last = _record(2000, summary=_runtime(7))
-    ends_with_runtime = _parse_both_ways(_write(tmp_path, [_record(1, run=_run), *steps, last], "run-b.wandb"))
+    last = record(2000, summary=_runtime(7))
+    ends_with_runtime = _parse_both_ways(_write(tmp_path, [record(1, run=_run), *steps, last], "run-b.wandb"))
     assert ends_with_runtime.summary["_runtime"] == 7
     assert list(ends_with_runtime.summary)[0] == "_runtime"  # added by the first runtime record, before any row
     assert bulk["summary", True] and not bulk["summary", False]
 
 
 def test_runtime_records_with_other_keys_are_read_one_by_one(tmp_path, bulk):
-    records = [_record(1, run=_run), *_steps(50)]
-    records.insert(40, _record(500, summary=_runtime(3, plain=("_runtime", "extra"))))
+    records = [record(1, run=_run), *_steps(50)]
+    records.insert(40, record(500, summary=_runtime(3, plain=("_runtime", "extra"))))
     run = _parse_both_ways(_write(tmp_path, records))
     assert run.summary["extra"] == 3
     assert bulk["summary", False] and not bulk["summary", True]
 
 
 def test_summary_removals_among_bulk_updates(tmp_path, bulk):
-    records = [_record(1, run=_run), *_steps(30)]
-    records += [_record(200, summary=_updates(acc="0.5", kept="1")), *_steps(30, first=30, num=300),
-                _record(400, summary=_updates(remove=("acc",))), *_steps(30, first=60, num=500)]
+    records = [record(1, run=_run), *_steps(30)]
+    records += [record(200, summary=summary(acc="0.5", kept="1")), *_steps(30, first=30, num=300),
+                record(400, summary=summary(remove=("acc",))), *_steps(30, first=60, num=500)]
     run = _parse_both_ways(_write(tmp_path, records))
     assert "acc" not in run.summary and run.summary["kept"] == 1 and run.summary["loss"] == 1 / 90
     assert bulk["summary", False]
 
 
 def test_nested_summary_keys_and_plain_keys_that_replace_them(tmp_path):
-    records = [_record(1, run=_run), *_steps(20),
-               _record(100, summary=_updates(**{"val|auc": "0.7", "val|loss": "0.3"})), *_steps(20, first=20, num=200),
-               _record(300, summary=_updates(val="5")), *_steps(20, first=40, num=400)]
+    records = [record(1, run=_run), *_steps(20),
+               record(100, summary=summary(**{"val|auc": "0.7", "val|loss": "0.3"})), *_steps(20, first=20, num=200),
+               record(300, summary=summary(val="5")), *_steps(20, first=40, num=400)]
     run = _parse_both_ways(_write(tmp_path, records))
     assert run.summary["val"] == 5 and "val.auc" not in run.summary
 
@@ -216,25 +197,25 @@ def test_nested_summary_keys_and_plain_keys_that_replace_them(tmp_path):
 
 
 def test_history_batches_with_unusual_rows_are_read_one_by_one(tmp_path, bulk):
-    records = [_record(1, run=_run), *_steps(40)]
-    records.insert(30, _record(100, history=_row(1000, **{"val|auc": "0.5"})))  # a nested key
-    records.insert(60, _record(101, history=_row(1001, meta=("_step",), loss="3")))  # no _timestamp, _runtime
+    records = [record(1, run=_run), *_steps(40)]
+    records.insert(30, record(100, history=_row(1000, **{"val|auc": "0.5"})))  # a nested key
+    records.insert(60, record(101, history=_row(1001, meta=("_step",), loss="3")))  # no _timestamp, _runtime
     run = _parse_both_ways(_write(tmp_path, records))
     assert [run.history.step[i] for i, key in enumerate(run.history.key) if key == "val.auc"] == [1000]
     assert bulk["history", False]
 
 
 def test_rows_without_meta_keys_or_with_other_internal_keys(tmp_path):
-    records = [_record(1, run=_run), _record(2, history=_row(0, meta=(), loss="1")),
-               _record(3, history=_row(1, meta=("_step",), loss="2")),
-               _record(4, history=_row(2, loss="3", _custom="9")),
-               _record(5, history=_row(3, loss="4", **{"_step": "3.0"}))]
+    records = [record(1, run=_run), record(2, history=_row(0, meta=(), loss="1")),
+               record(3, history=_row(1, meta=("_step",), loss="2")),
+               record(4, history=_row(2, loss="3", _custom="9")),
+               record(5, history=_row(3, loss="4", **{"_step": "3.0"}))]
     run = _parse_both_ways(_write(tmp_path, records))
     assert run.history.key == ["loss"] * 4 and run.history.step == [0, 1, 2, 3]
 
 
 def test_stats_between_batches_take_the_step_of_the_latest_row(tmp_path):
-    records = [_record(1, run=_run)]
+    records = [record(1, run=_run)]
     for block in range(4):
         records += _steps(700, first=700 * block, num=10_000 * (block + 1))
 
@@ -242,7 +223,7 @@ def test_stats_between_batches_take_the_step_of_the_latest_row(tmp_path):
             s.timestamp.seconds = 1_700_000_100 + block
             s.item.add(key="cpu", value_json=str(block))
 
-        records.append(_record(10_000 * (block + 1) + 9_999, stats=stats))
+        records.append(record(10_000 * (block + 1) + 9_999, stats=stats))
     run = _parse_both_ways(_write(tmp_path, records))
     cpu = [(run.history.step[i], run.history.value_num[i]) for i, key in enumerate(run.history.key)
            if key == "system/cpu"]
@@ -258,7 +239,7 @@ def test_plain_keys_of_wandb_0_16_go_in_bulk_too(tmp_path, bulk):
 
         return build
 
-    run = _parse_both_ways(_write(tmp_path, [_record(1, run=_run)] + [_record(2 + step, history=row(step))
+    run = _parse_both_ways(_write(tmp_path, [record(1, run=_run)] + [record(2 + step, history=row(step))
                                                                        for step in range(5)]))
     assert run.history.key == ["loss", "val.auc"] * 5
     assert bulk["history", True]
@@ -266,8 +247,8 @@ def test_plain_keys_of_wandb_0_16_go_in_bulk_too(tmp_path, bulk):
 
 def test_invalid_records_in_a_batch_keep_the_order_of_warnings(tmp_path):
     not_history, not_summary = b"\x12\xff\x01abc", b"\x1a\x05\x0a\x03\x12\x01"
-    nested_bad_json = _record(50, history=_row(9, **{"val|auc": "1_0"}))
-    records = [_record(1, run=_run), *_steps(5), not_summary, nested_bad_json, not_history, *_steps(5, first=5)]
+    nested_bad_json = record(50, history=_row(9, **{"val|auc": "1_0"}))
+    records = [record(1, run=_run), *_steps(5), not_summary, nested_bad_json, not_history, *_steps(5, first=5)]
     run = _parse_both_ways(_write(tmp_path, records))
     assert run.warnings == [  # the summary record first, then the two history records, as in the file
         "a record of 6 bytes is not a valid W&B Record: skipped",
@@ -278,8 +259,8 @@ def test_invalid_records_in_a_batch_keep_the_order_of_warnings(tmp_path):
 
 def test_a_record_of_two_kinds_is_of_the_last_one_as_for_wandb(tmp_path, bulk):
     # Its first bytes say summary, but wandb's Record keeps the last of its oneof fields: this is a history row.
-    two_kinds = _record(summary=_updates(loss="9")) + _record(history=_row(1000, loss="8"))
-    records = [_record(1, run=_run), *_steps(10), two_kinds, *_steps(10, first=10, num=100)]
+    two_kinds = record(summary=summary(loss="9")) + record(history=_row(1000, loss="8"))
+    records = [record(1, run=_run), *_steps(10), two_kinds, *_steps(10, first=10, num=100)]
     run = _parse_both_ways(_write(tmp_path, records))
     assert [step for step, key in zip(run.history.step, run.history.key, strict=True) if key == "loss"] == [
         *range(10), 1000, *range(10, 20)]
@@ -287,7 +268,7 @@ def test_a_record_of_two_kinds_is_of_the_last_one_as_for_wandb(tmp_path, bulk):
 
 
 def test_a_torn_tail_reports_after_the_batched_records_before_it(tmp_path):
-    records = [_record(1, run=_run), *_steps(20), b"\x12\xff\x01abc", *_steps(20, first=20, num=100)]
+    records = [record(1, run=_run), *_steps(20), b"\x12\xff\x01abc", *_steps(20, first=20, num=100)]
     data = encode_log(records)
     path = tmp_path / "run-bulk1.wandb"
     path.write_bytes(data[:-10])
@@ -300,15 +281,15 @@ def test_a_torn_tail_reports_after_the_batched_records_before_it(tmp_path):
 
 
 def test_merged_batches_keep_where_each_record_ends():
-    first = _record(7, history=_row(0, loss="1"))
-    second = _record(8, history=_row(1, loss="2", acc="3"))
+    first = record(7, history=_row(0, loss="1"))
+    second = record(8, history=_row(1, loss="2", acc="3"))
     merged = merge_batch([first, second], "history")
     names, raws = list(merged.item.nested_key), list(merged.item.value_json)
     ends = record_ends(names, 2)
     assert ends == [4, 10]
     assert names[: ends[0]] == ["loss", "_step", "_timestamp", "_runtime"] and raws[0] == "1"
     assert record_ends(names, 3) is None and record_ends(names, 1) is None
-    spoofed = merge_batch([_record(9, history=_row(0, **{RECORD_END: "1"}))], "history")
+    spoofed = merge_batch([record(9, history=_row(0, **{RECORD_END: "1"}))], "history")
     assert record_ends(list(spoofed.item.nested_key), 1) is None  # one end marker too many
     assert merge_batch([first, b"\x12\xff\x01abc"], "history") is None
     assert merge_batch([first], "summary") is None  # not summary records
@@ -332,7 +313,7 @@ def test_numbers_are_read_as_float_reads_them():
 
 
 def test_the_batch_size_does_not_change_the_run(tmp_path, monkeypatch):
-    path = _write(tmp_path, [_record(1, run=_run), *_steps(300)])
+    path = _write(tmp_path, [record(1, run=_run), *_steps(300)])
     expected = _state(parse_run_file(path))
     for size in (1, 2, 7, 100):
         monkeypatch.setattr(wandb_run_file, "_BATCH", size)

@@ -20,6 +20,7 @@ from sprintboard.ingest.parsed import HistoryColumns, ParsedRun
 from sprintboard.ingest.wandb_log import WandbLogError, encode_log, iter_records
 from sprintboard.ingest.wandb_run_file import parse_run_file, parse_run_folder
 from tests.conftest import FIXTURES
+from tests.ingest.log_records import record, summary
 
 NANOGPT = FIXTURES / "wandb" / "run-20241012_160630-jqe8zy9r"
 NANOGPT_LOG = NANOGPT / "run-jqe8zy9r.wandb"
@@ -300,13 +301,6 @@ def test_fresh_log_cut_anywhere_loads_a_prefix(fresh_runs, tmp_path):
 # --- logs built record by record
 
 
-def _record(**kinds) -> bytes:
-    record = pb.Record()
-    for kind, build in kinds.items():
-        build(getattr(record, kind))
-    return record.SerializeToString()
-
-
 def _run(run_id: str = "abc123", start: int = 1_700_000_000):
     def build(run: pb.RunRecord) -> None:
         run.run_id = run_id
@@ -323,16 +317,6 @@ def _history(step: int, **items: str):
             item.nested_key.extend(key.split("|"))
             item.value_json = raw
         history.step.num = step
-
-    return build
-
-
-def _summary(remove: tuple[str, ...] = (), **items: str):
-    def build(summary: pb.SummaryRecord) -> None:
-        for key, raw in items.items():
-            summary.update.add(nested_key=key.split("|"), value_json=raw)
-        for key in remove:
-            summary.remove.add(nested_key=key.split("|"))
 
     return build
 
@@ -354,10 +338,10 @@ def _parse(tmp_path: Path, records: list[bytes], name: str = "run-abc123.wandb")
 
 def test_stats_take_the_step_of_the_latest_history_row(tmp_path):
     run = _parse(tmp_path, [
-        _record(run=_run()),
-        _record(stats=_stats(1_700_000_010, cpu="12.5")),
-        _record(history=_history(4, loss="0.5")),
-        _record(stats=_stats(1_700_000_020, cpu="50", gpu="1")),
+        record(run=_run()),
+        record(stats=_stats(1_700_000_010, cpu="12.5")),
+        record(history=_history(4, loss="0.5")),
+        record(stats=_stats(1_700_000_020, cpu="50", gpu="1")),
     ])
     assert series(run.history, "system/cpu") == [(0, 12.5, None), (4, 50.0, None)]
     cpu = [i for i, key in enumerate(run.history.key) if key == "system/cpu"]
@@ -369,25 +353,25 @@ def test_stats_take_the_step_of_the_latest_history_row(tmp_path):
 
 def test_summary_updates_later_wins_and_removals(tmp_path):
     run = _parse(tmp_path, [
-        _record(run=_run()),
-        _record(summary=_summary(a="1", b='"x"', **{"val|auc": "0.5", "val|f1": "0.1"})),
-        _record(summary=_summary(a="2", **{"val|auc": "0.7"})),
-        _record(summary=_summary(remove=("b", "val|f1"))),
-        _record(summary=_summary(**{"_wandb|runtime": "3"})),
-        _record(summary=_summary(c="[1, 2]")),
-        _record(summary=_summary(c="{}")),
+        record(run=_run()),
+        record(summary=summary(a="1", b='"x"', **{"val|auc": "0.5", "val|f1": "0.1"})),
+        record(summary=summary(a="2", **{"val|auc": "0.7"})),
+        record(summary=summary(remove=("b", "val|f1"))),
+        record(summary=summary(**{"_wandb|runtime": "3"})),
+        record(summary=summary(c="[1, 2]")),
+        record(summary=summary(c="{}")),
     ])
     assert run.summary == {"a": 2, "val.auc": 0.7, "c": {}}
 
 
 def test_a_plain_key_replaces_a_nested_one_and_back(tmp_path):
     run = _parse(tmp_path, [
-        _record(run=_run()),
-        _record(config=lambda c: c.update.add(key="model", value_json='{"depth": 3, "act": "relu"}')),
-        _record(summary=_summary(**{"m|x": "1", "m|y": "2"})),
-        _record(summary=_summary(m="5")),
-        _record(summary=_summary(k="1")),
-        _record(summary=_summary(**{"k|z": "9"})),
+        record(run=_run()),
+        record(config=lambda c: c.update.add(key="model", value_json='{"depth": 3, "act": "relu"}')),
+        record(summary=summary(**{"m|x": "1", "m|y": "2"})),
+        record(summary=summary(m="5")),
+        record(summary=summary(k="1")),
+        record(summary=summary(**{"k|z": "9"})),
     ])
     assert run.summary == {"m": 5, "k.z": 9}
     assert run.config == {"model.depth": 3, "model.act": "relu"}
@@ -395,8 +379,8 @@ def test_a_plain_key_replaces_a_nested_one_and_back(tmp_path):
 
 def test_history_nested_keys_and_a_table_reference_split_into_parts(tmp_path):
     run = _parse(tmp_path, [
-        _record(run=_run()),
-        _record(history=_history(0, **{"val|auc": "0.9", "train/loss": "1.5", "preds|_type": '"table-file"',
+        record(run=_run()),
+        record(history=_history(0, **{"val|auc": "0.9", "train/loss": "1.5", "preds|_type": '"table-file"',
                                        "preds|path": '"media/table/preds_0_ab12.table.json"'})),
     ])
     assert series(run.history, "val.auc") == [(0, 0.9, None)]
@@ -412,7 +396,7 @@ def test_typed_history_values_without_value_json(tmp_path):
         history.item.add(key="c", boolean=True)
         history.item.add(key="_step", integer=3)
 
-    run = _parse(tmp_path, [_record(run=_run()), _record(history=build)])
+    run = _parse(tmp_path, [record(run=_run()), record(history=build)])
     assert [(run.history.key[i], run.history.step[i], run.history.value_num[i], run.history.value_text[i])
             for i in range(len(run.history))] == [("a", 3, 2.5, None), ("b", 3, None, "hi"), ("c", 3, None, "true")]
 
@@ -426,27 +410,27 @@ def test_steps_fall_back_to_the_record_step_then_count_on(tmp_path):
 
         return build
 
-    run = _parse(tmp_path, [_record(history=no_step_item(7)), _record(history=no_step_item(None))])
+    run = _parse(tmp_path, [record(history=no_step_item(7)), record(history=no_step_item(None))])
     assert [step for step, _, _ in series(run.history, "x")] == [7, 8]
 
 
 def test_invalid_json_values_are_kept_as_text_with_a_warning(tmp_path):
-    run = _parse(tmp_path, [_record(run=_run()), _record(history=_history(0, good="1", bad="{oops"))])
+    run = _parse(tmp_path, [record(run=_run()), record(history=_history(0, good="1", bad="{oops"))])
     assert series(run.history, "good") == [(0, 1.0, None)]
     assert series(run.history, "bad") == [(0, None, "{oops")]
     assert run.warnings == ["value '{oops' is not valid JSON: kept as text"]
 
 
 def test_a_record_that_is_not_a_record_is_skipped(tmp_path):
-    run = _parse(tmp_path, [_record(run=_run()), b"\xff\xff\xff", _record(exit=lambda e: setattr(e, "exit_code", 0))])
+    run = _parse(tmp_path, [record(run=_run()), b"\xff\xff\xff", record(exit=lambda e: setattr(e, "exit_code", 0))])
     assert run.state == "finished"
     assert run.warnings == ["a record of 3 bytes is not a valid W&B Record: skipped"]
 
 
 def test_without_a_run_record_the_id_comes_from_the_file_name(tmp_path):
-    assert _parse(tmp_path, [_record(history=_history(0, a="1"))], name="run-zz9.wandb").run_id == "zz9"
+    assert _parse(tmp_path, [record(history=_history(0, a="1"))], name="run-zz9.wandb").run_id == "zz9"
     with pytest.raises(WandbLogError, match="holds no run record"):
-        _parse(tmp_path, [_record(history=_history(0, a="1"))], name="something.wandb")
+        _parse(tmp_path, [record(history=_history(0, a="1"))], name="something.wandb")
 
 
 def test_not_a_wandb_log_raises(tmp_path):
@@ -476,7 +460,7 @@ def test_side_files_fill_in_and_the_log_wins(tmp_path):
     def config(c: pb.ConfigRecord) -> None:
         c.update.add(key="lr", value_json="0.1")
 
-    folder = _folder(tmp_path, [_record(run=_run()), _record(config=config), _record(summary=_summary(acc="0.5"))], {
+    folder = _folder(tmp_path, [record(run=_run()), record(config=config), record(summary=summary(acc="0.5"))], {
         "config.yaml": "lr:\n  value: 0.5\nepochs:\n  desc: null\n  value: 3\nmin_lr:\n  value: 6e-05\n"
                        "_wandb:\n  value: {cli_version: x}\n",
         "wandb-summary.json": '{"acc": 0.75, "extra": NaN, "_wandb": {"runtime": 3}}',
@@ -492,7 +476,7 @@ def test_side_files_fill_in_and_the_log_wins(tmp_path):
 
 
 def test_tables_without_a_history_row_are_named_by_their_file(tmp_path):
-    folder = _folder(tmp_path, [_record(run=_run())], {
+    folder = _folder(tmp_path, [record(run=_run())], {
         "media/table/my_preds_12_0123abcd.table.json": '{"columns": ["a"], "data": [[1], [2]]}',
         "media/table/eval/top_3_ff00.table.json": '{"columns": ["b"], "data": []}',
         "media/table/notes.table.json": '{"columns": ["c"], "data": []}',
@@ -507,7 +491,7 @@ def test_tables_without_a_history_row_are_named_by_their_file(tmp_path):
 
 
 def test_unreadable_side_files_are_skipped_with_a_warning(tmp_path):
-    folder = _folder(tmp_path, [_record(run=_run())], {"config.yaml": "a: [", "wandb-summary.json": "[1, 2]"})
+    folder = _folder(tmp_path, [record(run=_run())], {"config.yaml": "a: [", "wandb-summary.json": "[1, 2]"})
     run = parse_run_folder(folder)
     assert run.config == {} and run.summary == {}
     assert run.warnings[0].startswith("config.yaml skipped: ")

@@ -7,7 +7,7 @@ whole file is refused, so that a half-understood backlog never reaches the store
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sprintboard.ingest.parsed import (
     ParsedHypothesis,
     ParsedItem,
     ParsedSprint,
+    naive_utc,
 )
 from sprintboard.store.errors import InputError
 
@@ -82,14 +83,14 @@ class Entry:
                 raise self.fail(field, "is required")
             return None
         if isinstance(value, datetime):
-            return value.replace(tzinfo=None) if value.tzinfo is None else _to_naive_utc(value)
+            return naive_utc(value)
         if isinstance(value, date):
             return datetime.combine(value, time())
         try:
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
             raise self.fail(field, f"must be a date-time like 2026-09-14T09:30, got {value!r}") from None
-        return parsed if parsed.tzinfo is None else _to_naive_utc(parsed)
+        return naive_utc(parsed)
 
     def choice(self, field: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.raw.get(field, default)
@@ -105,11 +106,6 @@ class Entry:
         if not isinstance(value, list):
             raise self.fail(field, "must be a list")
         return [str(v) for v in value]
-
-
-def _to_naive_utc(moment: datetime) -> datetime:
-    """A timezone-aware moment as naive UTC, the store's convention."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _entries(path: Path, document: dict, section: str) -> list[Entry]:

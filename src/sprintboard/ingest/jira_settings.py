@@ -20,9 +20,10 @@ The Jira type name itself is not kept (an item's ``labels`` stay Jira's labels).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sprintboard.ingest import parsed
 from sprintboard.ingest.parsed import ParsedHypothesis, ParsedItem
 
 _ITEM_TYPES = {
@@ -86,6 +87,4 @@ def naive_utc(moment: datetime, zone: ZoneInfo) -> datetime:
     A wall-clock time that occurs twice (the hour a daylight-saving change repeats) is taken as the first; one that
     does not occur (the hour skipped) is shifted by the zone's rules, as :mod:`zoneinfo` does.
     """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return parsed.naive_utc(moment if moment.tzinfo is not None else moment.replace(tzinfo=zone))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -51,6 +51,34 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def set_nested(tree: dict[str, Any], parts: tuple[str, ...] | list[str], value: Any) -> None:
+    """Put ``value`` at the key path ``parts`` of ``tree``, making dicts on the way and replacing a non-dict met
+    there (a later nested key wins over an earlier leaf)."""
+    node = tree
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """The store's convention for moments: an aware moment as naive UTC; a naive one is already UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def parse_utc(text: Any) -> datetime | None:
+    """ISO 8601 text as W&B writes it (``2024-10-12T23:06:30.971217Z``, or without the ``Z`` for UTC) as naive UTC;
+    ``None`` for anything else."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return None
 
 
 class HistoryColumns:

@@ -27,12 +27,12 @@ Config or summary: the export does not mark which is which, so :func:`split_colu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sprintboard.ingest.csv_cells import cell_value, is_number, read_csv
-from sprintboard.ingest.parsed import ParsedRun, flatten
+from sprintboard.ingest.parsed import ParsedRun, flatten, naive_utc
 from sprintboard.store.errors import InputError
 
 DEFAULT_FIXED_COLUMNS = ("Name", "State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep")
@@ -191,7 +191,7 @@ def _moment(path: Path, line: int, cells: dict[str, str], column: str) -> dateti
     except ValueError:
         raise InputError(path, f"line {line}, column {column}: {text!r} is not a date-time like "
                                "2026-05-25T14:08:33.000Z") from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return naive_utc(moment)
 
 
 def _runtime(path: Path, line: int, cells: dict[str, str], created: datetime | None) -> float | None:

@@ -33,8 +33,8 @@ from typing import Any
 import duckdb
 
 from sprintboard.ingest.driver import IngestReport, ProgressCallback, UnitOutcome, load_parsed
-from sprintboard.ingest.parsed import ParsedRun, to_json
-from sprintboard.ingest.wandb_api_run import parse_api_run, parse_api_time
+from sprintboard.ingest.parsed import ParsedRun, naive_utc, parse_utc, to_json
+from sprintboard.ingest.wandb_api_run import parse_api_run
 from sprintboard.store.connection import write_session
 from sprintboard.store.errors import InputError
 
@@ -95,9 +95,7 @@ def source_path(entity: str, project: str, run_id: str) -> str:
 
 def api_time(moment: datetime) -> str:
     """ISO 8601 in UTC, as the API's run filters take times (``2024-10-12T23:06:30Z``); naive means UTC."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return naive_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_filters(tags: Iterable[str] = (), states: Iterable[str] = (), since: datetime | None = None,
@@ -168,7 +166,7 @@ def _list_runs(api: Any, target: str, filters: dict[str, Any], per_page: int, re
 
 def _last_sync(con: duckdb.DuckDBPyConnection, target: str) -> datetime | None:
     row = con.execute("SELECT value FROM store_meta WHERE key = ?", [SYNC_META_PREFIX + target]).fetchone()
-    return parse_api_time(row[0]) if row else None
+    return parse_utc(row[0]) if row else None
 
 
 def _remember_sync(con: duckdb.DuckDBPyConnection, target: str, moment: datetime) -> None:

@@ -22,11 +22,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten
+from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten, parse_utc
 
 TABLE_FILE = "table-file"
 # The states the API reports (wandb.apis.public.Run.state).
@@ -35,19 +34,6 @@ RUN_STATES = ("running", "finished", "failed", "crashed", "killed", "preempting"
 _HELD_ELSEWHERE = {"numpy.ndarray", "tensorflow.Tensor", "torch.Tensor", "data-frame"}
 # media/table/<key>_<step>_<hash>.table.json
 _TABLE_STEP = re.compile(r"_(\d+)_[0-9a-f]+\.table\.json$")
-
-
-def parse_api_time(text: Any) -> datetime | None:
-    """A naive UTC datetime from the API's ISO 8601 text (``2024-10-12T23:06:30``, with or without ``Z``)."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
-    return moment
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -80,7 +66,7 @@ def parse_api_run(run: Any, workdir: Path, *, min_step: int = 0, page_size: int 
         entity=_text(_field(run, "entity")),
         name=_text(run.name),
         state=_text(run.state) or "unknown",
-        created_at=parse_api_time(_field(run, "created_at")),
+        created_at=parse_utc(_field(run, "created_at")),
         notes=_text(_field(run, "notes")),
         user=_user_name(run),
         group=_text(_field(run, "group")),

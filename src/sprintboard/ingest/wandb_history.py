@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from wandb.proto import wandb_internal_pb2 as pb
 
-from sprintboard.ingest.parsed import HistoryColumns, flatten, split_value
+from sprintboard.ingest.parsed import HistoryColumns, flatten, set_nested, split_value
 from sprintboard.ingest.wandb_record_views import RECORD_END, merge_batch
 from sprintboard.ingest.wandb_values import ValueWarnings
 
@@ -131,7 +131,7 @@ class HistoryLanes:
         keys, raws = self.keys, self.raws
         start = len(keys)
         meta: dict[str, str] = {}
-        nested: dict[str, Any] | None = None
+        nested: dict[str, Any] = {}
         for item in history.item:
             parts = list(item.nested_key) or [item.key]
             raw = item.value_json or _typed_json(item)
@@ -143,7 +143,7 @@ class HistoryLanes:
                 keys.append(parts[0])
                 raws.append(raw)
             else:
-                nested = _set_nested(nested, parts, self.warnings.decode(raw))
+                set_nested(nested, parts, self.warnings.decode(raw))
         if nested:
             # Reassembled dicts go back as JSON text; a table reference is recognised when values are decoded.
             for key, value in flatten(nested).items():
@@ -368,19 +368,6 @@ def _split(value: Any) -> tuple[float | None, str | None]:
         return split_value(value)
     except OverflowError:  # an int too large for a float: keep its digits
         return None, str(value)
-
-
-def _set_nested(tree: dict[str, Any] | None, parts: list[str], value: Any) -> dict[str, Any]:
-    """Put ``value`` at ``parts`` in ``tree`` (made if ``None``), replacing a non-dict met on the way."""
-    tree = {} if tree is None else tree
-    node = tree
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[parts[-1]] = value
-    return tree
 
 
 def _typed_json(item: pb.HistoryItem) -> str:

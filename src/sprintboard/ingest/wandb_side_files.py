@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten
+from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten, parse_utc
 from sprintboard.ingest.wandb_history import TableRef
 
 # media/table/<key>_<step>_<hash>.table.json; <key> may hold "_", and a "/" in the key is a sub-folder.
@@ -83,19 +82,9 @@ def _merge_metadata(run: ParsedRun, meta: dict[str, Any]) -> None:
                         ("program", meta.get("program")), ("host", meta.get("host"))):
         if getattr(run, name) is None and isinstance(value, str) and value:
             setattr(run, name, value)
-    if run.created_at is None and isinstance(meta.get("startedAt"), str):
-        run.created_at = _parse_started_at(meta["startedAt"])
-
-
-def _parse_started_at(text: str) -> datetime | None:
-    """``startedAt`` is ISO 8601 in UTC (``2024-10-12T23:06:30.971217Z``; wandb 0.16 leaves out the ``Z``)."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
-    return moment
+    if run.created_at is None:
+        # startedAt is ISO 8601 in UTC (wandb 0.16 leaves out the Z)
+        run.created_at = parse_utc(meta.get("startedAt"))
 
 
 def _read_tables(run: ParsedRun, files: Path, refs: list[TableRef]) -> list[ParsedTable]:

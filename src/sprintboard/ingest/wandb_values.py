@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sprintboard.ingest.parsed import flatten
+from sprintboard.ingest.parsed import flatten, set_nested
 from sprintboard.ingest.wandb_record_views import RECORD_END, RecordView, merge_batch, record_ends
 
 MAX_VALUE_WARNINGS = 5
@@ -109,13 +109,7 @@ class ValueTree:
             parts = (path,) if isinstance(path, str) else path
             if parts[0] == self.SKIP:
                 continue
-            node = tree
-            for part in parts[:-1]:
-                child = node.get(part)
-                if not isinstance(child, dict):
-                    child = node[part] = {}
-                node = child
-            node[parts[-1]] = warnings.decode(raw)
+            set_nested(tree, parts, warnings.decode(raw))
         return flatten(tree)
 
 

@@ -34,7 +34,7 @@ from sprintboard.ingest.backlog_yaml import (
     item_from_entry,
     sprint_from_entry,
 )
-from sprintboard.ingest.csv_rows import read_rows
+from sprintboard.ingest.csv_cells import read_rows
 from sprintboard.ingest.parsed import ParsedBacklog
 from sprintboard.store.errors import InputError
 

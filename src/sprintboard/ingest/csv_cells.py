@@ -1,7 +1,8 @@
-"""Reading the CSV files W&B and pandas write: the header, the rows, and one typed value per cell.
+"""Reading CSV files: the header, the rows, and one typed value per cell.
 
-Shared by the three CSV exports Sprintboard reads (runs table, chart panel, API history dump). Files are read as
-UTF-8 with or without a byte-order mark, with ``\\n`` or ``\\r\\n`` line ends. Every cell is read as a string and
+Shared by the W&B exports Sprintboard reads (runs table, chart panel, API history dump) and, through
+:func:`read_rows`, by the backlog tables and Jira's CSV export. Files are read as UTF-8 with or without a
+byte-order mark, with ``\\n`` or ``\\r\\n`` line ends. Every cell is read as a string and
 typed on its own by :func:`cell_value`, never by a column-wide guess, so a numeric column with one string in it keeps
 that string as text, and nothing is coerced behind the user's back (pandas' ``read_csv`` would turn ``"007"`` into 7
 and a column holding one word into all-text).
@@ -91,8 +92,7 @@ class CsvFile:
     _text: str
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
-        reader = csv.reader(io.StringIO(self._text, newline=""), strict=True)
+        reader = _reader(self._text)
         try:
             header_seen = False
             for values in reader:
@@ -113,15 +113,53 @@ def read_csv(path: Path, allow_unnamed_first: bool = False) -> CsvFile:
     """Read a whole CSV file; raises :class:`InputError` for text that is not UTF-8 or a header with a duplicated or
     missing column name (rows are checked as :meth:`CsvFile.rows` yields them). ``allow_unnamed_first`` lets the
     first column be unnamed, as the index column pandas writes is."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    text = _utf8_text(path)
     header = first_record(text)
     if header is None:
         raise InputError(path, "has no header line")
     check_header(path, header, allow_unnamed_first)
     return CsvFile(path, header, text)
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """For the backlog tables and Jira's CSV export: the header (names stripped of surrounding blanks) and
+    ``(row number, cells)`` for each later non-blank row. Rows are counted as a spreadsheet counts them (the header
+    is row 1; a record whose quoted cell spans several lines is one row), because that is where a user looks for
+    the row an error names: line numbers drift with every multi-line description Jira exports. Repeated column
+    names are allowed (Jira repeats ``Sprint`` and ``Labels``) and row lengths are the caller's to check.
+
+    Raises :class:`InputError` for text that is not UTF-8 or a file without a header; broken quoting is refused
+    as the rows are read, naming the row.
+    """
+    records = _numbered_records(path, _utf8_text(path))
+    _, header = next(records, (1, []))
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise InputError(path, "has no header line")
+    return header, records
+
+
+def _numbered_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    number = 0
+    try:
+        for values in _reader(text):
+            number += 1
+            if number == 1 or any(value.strip() for value in values):
+                yield number, values
+    except csv.Error as exc:
+        raise InputError(path, f"is not valid CSV at row {number + 1}: {exc}") from None
+
+
+def _utf8_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
+
+
+def _reader(text: str):
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    return csv.reader(io.StringIO(text, newline=""), strict=True)
 
 
 def first_record(text: str) -> list[str] | None:

@@ -40,7 +40,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sprintboard.ingest.backlog_yaml import check_ids_unique
-from sprintboard.ingest.csv_rows import read_rows
+from sprintboard.ingest.csv_cells import read_rows
 from sprintboard.ingest.jira_settings import JiraSettings, hypothesis_cards, item_type_for, naive_utc
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedItem, ParsedSprint
 from sprintboard.store.errors import InputError

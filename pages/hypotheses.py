@@ -24,8 +24,9 @@ sprints = query(sprints_frame).sort_values("start_date", ascending=False)
 names = {ALL_SPRINTS: ALL_SPRINTS, **dict(zip(sprints["sprint_id"], sprints["name"], strict=True))}
 sprint_id = select_in_url("Sprint", list(names), "sprint", format_func=names.get,
                           default=next(iter(sprints["sprint_id"]), ALL_SPRINTS))
-cards = query(hypothesis_data.sprint_hypotheses, None if sprint_id == ALL_SPRINTS else sprint_id, now)
+# One computation for every sprint: the hit-rate table needs them all, and the chosen sprint's cards are a part.
 everything = query(hypothesis_data.sprint_hypotheses, None, now)
+cards = [card for card in everything if sprint_id in (ALL_SPRINTS, card.sprint_id)]
 
 st.caption("What am I looking at: each hypothesis the team set out to test, and what its experiment runs say. "
            "Supported and refuted are both results; inconclusive means the runs do not decide yet.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -65,12 +65,9 @@ def burndown(db_path: Path, sprint_name: str, statistic: str, fmt: str, done_sta
         if find_sprint(con, sprint_name) is None:
             raise InputError(db_path, f"has no sprint named {sprint_name!r} with start and end dates")
         chart = sprint_burndown(con, sprint_name, statistic, settings, _now())
+    days = chart.days.astype(object).where(chart.days.notna(), None)  # days after today have no values yet
     rows = [{"date": row.day, "remaining": row.remaining, "scope": row.scope, "completed": row.completed,
-             "guideline": round(row.guideline, 3)} for row in chart.days.itertuples(index=False)]
-    for row in rows:  # days after today have no values yet
-        for column in ("remaining", "scope", "completed"):
-            if row[column] != row[column]:
-                row[column] = None
+             "guideline": round(row.guideline, 3)} for row in days.itertuples(index=False)]
     click.echo(render_rows(rows, DAY_COLUMNS, fmt))
     for note in chart.approximations:
         click.echo(f"sprintboard: note: {note}", err=True)
@@ -95,7 +92,7 @@ def flow(db_path: Path, since: datetime | None, forecast_items: int | None, fore
         metrics = flow_metrics(con, settings, now, first=since.date() if since else None)
         open_items = open_item_count(con, settings)
     items_left = open_items if forecast_items is None else forecast_items
-    until = forecast_date.date() if forecast_date else date.fromordinal(now.date().toordinal() + 14)
+    until = forecast_date.date() if forecast_date else now.date() + timedelta(days=14)
     when, how_many = throughput_forecast(metrics, settings, items_left, until)
     document = {
         "from": metrics.first, "to": metrics.last, "lanes": metrics.lanes, "exact": metrics.exact,

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from streamlit.testing.v1 import AppTest
+
 from sprintboard.analytics.backlog_data import BoardSettings, sprint_burndown
 from sprintboard.ingest.driver import ingest_paths
 from sprintboard.store import read_connection
+from tests.pages.conftest import APP
 from tests.plotly_arrays import values
 
 PAGE = "pages/sprint_flow.py"
@@ -77,18 +80,21 @@ events:
 """
 
 
-def test_a_kanban_team_without_sprints_gets_its_flow(app, tmp_path, store_path, use_store):
-    backlog = tmp_path / "kanban.yaml"
-    backlog.write_text(KANBAN)
+def _page_on_backlog(text: str, tmp_path, store_path, use_store) -> AppTest:
+    """The page on a store holding only the backlog file ``text``."""
+    backlog = tmp_path / "backlog.yaml"
+    backlog.write_text(text)
     assert not ingest_paths(store_path, [backlog]).rejected
     use_store(store_path)
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import APP
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception
+    return at
+
+
+def test_a_kanban_team_without_sprints_gets_its_flow(tmp_path, store_path, use_store):
+    at = _page_on_backlog(KANBAN, tmp_path, store_path, use_store)
     assert any("works in flow" in i.value for i in at.info)
     cycle = next(c for c in at.get("plotly_chart") if "Cycle time" in c.proto.spec)
     assert "K-1" in cycle.proto.spec and "3 days" in cycle.proto.spec
@@ -104,17 +110,7 @@ items:
 
 
 def test_without_a_changelog_the_page_says_the_charts_are_approximations(tmp_path, store_path, use_store):
-    backlog = tmp_path / "plain.yaml"
-    backlog.write_text(NO_CHANGELOG)
-    assert not ingest_paths(store_path, [backlog]).rejected
-    use_store(store_path)
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import APP
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
+    at = _page_on_backlog(NO_CHANGELOG, tmp_path, store_path, use_store)
     assert any("approximations" in w.value for w in at.warning)
     assert _metrics(at)["Remaining"] == "2 story points"
     figure = json.loads(next(c for c in at.get("plotly_chart") if "Burndown" in c.proto.spec).proto.spec)

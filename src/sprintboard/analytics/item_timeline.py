@@ -67,7 +67,7 @@ class ItemTimeline:
         changes = self.changes.get(name)
         if not changes:
             return self.current.get(name)
-        index = bisect.bisect_right([when for when, _, _ in changes], moment)
+        index = bisect.bisect_right(changes, moment, key=lambda change: change[0])
         if index == 0:
             return changes[0][1]
         return changes[index - 1][2]

@@ -46,6 +46,7 @@ settings = BoardSettings(tuple(done), tuple(holidays))
 dated = sprints.dropna(subset=["start_date", "end_date"]).sort_values("start_date", ascending=False)
 names = dict(zip(dated["sprint_id"], dated["name"], strict=True))
 sprint_tab, flow_tab, timebox_tab = st.tabs(["Sprint", "Flow", "Time-boxes"])
+sprint_id = None  # a team without dated sprints sees every time-box
 
 with sprint_tab:
     if dated.empty:
@@ -138,9 +139,8 @@ with flow_tab:
     }), hide_index=True)
 
 with timebox_tab:
-    chosen = st.query_params.get("sprint") if not dated.empty else None
-    scope_label = names.get(chosen, "all sprints") if chosen else "all sprints"
-    boxes = query(backlog_data.sprint_timeboxes, settings, now, chosen)
+    scope_label = names.get(sprint_id, "all sprints")
+    boxes = query(backlog_data.sprint_timeboxes, settings, now, sprint_id)
     st.caption(f"What am I looking at: research items ({escape_markdown(scope_label)}) with an agreed time-box, "
                "against the working time they spent in progress (8 hours a working day).")
     findings = boxes[boxes["status"] == "ran out, no outcome"]

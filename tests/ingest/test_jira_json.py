@@ -254,3 +254,13 @@ def test_reading_a_file(tmp_path):
                      encoding="utf-8")
     (item,) = read_jira_json(naive, JiraSettings(timezone="Europe/Berlin")).items
     assert item.created_at == datetime(2026, 3, 2, 8, 15)
+
+
+def test_a_json_file_that_only_looks_like_jira_issues_is_refused_with_the_reason(tmp_path, store_path):
+    from sprintboard.ingest.driver import ingest_paths
+
+    fake = tmp_path / "settings.json"
+    fake.write_text('{"key": "theme", "fields": ["a", "b"]}')
+    (outcome,) = ingest_paths(store_path, [fake]).outcomes
+    assert (outcome.format, outcome.status) == ("jira-json", "rejected")
+    assert outcome.error.startswith("is not Jira issues")

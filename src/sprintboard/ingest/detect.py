@@ -12,7 +12,6 @@ first row of numbers); anything else may still be a backlog YAML file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from sprintboard.ingest.chart_csv import looks_like_chart_export, parse_chart_ex
 from sprintboard.ingest.csv_cells import head_records
 from sprintboard.ingest.history_dump import history_json_layout, looks_like_history_csv, parse_history_dump
 from sprintboard.ingest.jira_csv import looks_like_jira_csv, parse_jira_csv
-from sprintboard.ingest.jira_json import looks_like_jira_json, read_jira_json
+from sprintboard.ingest.jira_json import read_jira_json
 from sprintboard.ingest.jira_settings import JiraSettings
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun
 from sprintboard.ingest.runs_table_csv import looks_like_runs_table, parse_runs_table
@@ -163,12 +162,14 @@ def _export_unit(path: Path, options: IngestOptions) -> Unit | None:
     run_id = options.run_id
     used_run = f"run={run_id}" if run_id else ""
     jira = options.jira
-    if _looks_like_json_issues(text) and looks_like_jira_json(_json_document(path)):
-        return Unit(path, "jira-json", lambda: read_jira_json(path, jira), (path,), options.jira_used)
     if looks_like_table_json(text):
         return Unit(path, "wandb-table-json", lambda: parse_table_file(path, run_id), (path,), used_run)
     if history_json_layout(text):
         return Unit(path, "wandb-history-json", lambda: parse_history_dump(path, run_id), (path,), used_run)
+    if _looks_like_json_issues(text):
+        # Told by the head alone, so the file is parsed once, when it is loaded; a JSON file that only looks like
+        # Jira issues is refused then, with the reason.
+        return Unit(path, "jira-json", lambda: read_jira_json(path, jira), (path,), options.jira_used)
     records = head_records(head, whole_file)
     header = records[0] if records and len(records[0]) >= 2 else None
     if header is None:
@@ -194,15 +195,6 @@ def _export_unit(path: Path, options: IngestOptions) -> Unit | None:
 def _looks_like_json_issues(text: str) -> bool:
     """A cheap first look before parsing a whole JSON file: Jira issues carry ``"key"`` and ``"fields"``."""
     return text.lstrip()[:1] in ("{", "[") and '"fields"' in text and '"key"' in text
-
-
-def _json_document(path: Path) -> object:
-    if path.stat().st_size > _MAX_BACKLOG_BYTES:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
 
 
 def _yaml_document(path: Path) -> object:

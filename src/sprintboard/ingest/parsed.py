@@ -128,6 +128,16 @@ class ParsedTable:
     step: int | None = None
     source_path: str | None = None
 
+    @classmethod
+    def from_document(cls, key: str, document: Any, step: int | None, source_path: str) -> ParsedTable | None:
+        """The table in a ``.table.json`` document (``{"columns": [...], "data": [[...], ...]}``); ``None`` when it
+        holds no such lists."""
+        columns = document.get("columns") if isinstance(document, dict) else None
+        rows = document.get("data") if isinstance(document, dict) else None
+        if not isinstance(columns, list) or not isinstance(rows, list):
+            return None
+        return cls(key=key, columns=[str(c) for c in columns], rows=rows, step=step, source_path=source_path)
+
 
 @dataclass
 class ParsedRun:

@@ -81,14 +81,12 @@ def parse_table_file(path: Path | str, run_id: str | None = None) -> list[Parsed
         raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
     except (ValueError, RecursionError) as exc:
         raise InputError(path, f"is not valid JSON: {exc}") from None
-    columns = document.get("columns") if isinstance(document, dict) else None
-    rows = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(columns, list) or not isinstance(rows, list):
-        raise InputError(path, "holds no 'columns' and 'data' lists, as a logged table does")
-    for index, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != len(columns):
-            size = len(row) if isinstance(row, list) else "no list of"
-            raise InputError(path, f"data[{index}] has {size} cells where there are {len(columns)} columns")
     key, step = table_key_and_step(path)
-    table = ParsedTable(key=key, columns=[str(c) for c in columns], rows=rows, step=step, source_path=str(path))
+    table = ParsedTable.from_document(key, document, step, str(path))
+    if table is None:
+        raise InputError(path, "holds no 'columns' and 'data' lists, as a logged table does")
+    for index, row in enumerate(table.rows):
+        if not isinstance(row, list) or len(row) != len(table.columns):
+            size = len(row) if isinstance(row, list) else "no list of"
+            raise InputError(path, f"data[{index}] has {size} cells where there are {len(table.columns)} columns")
     return [ParsedRun(run_id=run_id, tables=[table], logged_data_only=True)]

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten, parse_utc
+from sprintboard.ingest.wandb_side_files import table_step_from_name
 
 TABLE_FILE = "table-file"
 # The states the API reports (wandb.apis.public.Run.state).
@@ -33,7 +33,6 @@ RUN_STATES = ("running", "finished", "failed", "crashed", "killed", "preempting"
 # W&B keeps these summary values in wandb.h5 or its data API; the summary JSON only holds a placeholder.
 _HELD_ELSEWHERE = {"numpy.ndarray", "tensorflow.Tensor", "torch.Tensor", "data-frame"}
 # media/table/<key>_<step>_<hash>.table.json
-_TABLE_STEP = re.compile(r"_(\d+)_[0-9a-f]+\.table\.json$")
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -87,7 +86,7 @@ def parse_api_run(run: Any, workdir: Path, *, min_step: int = 0, page_size: int 
     refs = _read_history(parsed, run, min_step, page_size)
     for key, value in parsed.summary.items():
         if is_table_ref(value) and refs.get(key, (None, None))[1] != value["path"]:
-            refs[key] = (_step_from_name(value["path"]), value["path"])
+            refs[key] = (table_step_from_name(value["path"]), value["path"])
     parsed.tables = [table for key, (step, path) in sorted(refs.items())
                      if (table := _download_table(parsed, run, key, step, path, workdir)) is not None]
     return parsed
@@ -143,11 +142,6 @@ def _step(raw: Any, previous: int | None) -> int:
     return 0 if previous is None else previous + 1
 
 
-def _step_from_name(path: str) -> int | None:
-    match = _TABLE_STEP.search(path)
-    return int(match.group(1)) if match else None
-
-
 def _download_table(parsed: ParsedRun, run: Any, key: str, step: int | None, path: str,
                     workdir: Path) -> ParsedTable | None:
     relative = PurePosixPath(path)
@@ -165,9 +159,7 @@ def _download_table(parsed: ParsedRun, run: Any, key: str, step: int | None, pat
         except ValueError as exc:
             parsed.warnings.append(f"table {key} skipped: {path} is not JSON ({' '.join(str(exc).split())[:120]})")
             return None
-    columns = document.get("columns") if isinstance(document, dict) else None
-    rows = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(columns, list) or not isinstance(rows, list):
+    table = ParsedTable.from_document(key, document, step, path)
+    if table is None:
         parsed.warnings.append(f"table {key} skipped: {path} has no 'columns' and 'data' lists")
-        return None
-    return ParsedTable(key=key, columns=[str(c) for c in columns], rows=rows, step=step, source_path=path)
+    return table

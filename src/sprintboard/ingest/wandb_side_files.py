@@ -105,6 +105,12 @@ def _read_tables(run: ParsedRun, files: Path, refs: list[TableRef]) -> list[Pars
     return tables
 
 
+def table_step_from_name(name: str) -> int | None:
+    """The step in a table file's name ``<key>_<step>_<hash>.table.json``; ``None`` for another name."""
+    match = _TABLE_NAME.match(name.rsplit("/", 1)[-1])
+    return int(match.group("step")) if match else None
+
+
 def table_ref_from_name(path: Path, table_dir: Path, relative: str) -> TableRef | None:
     """Key and step from ``media/table/<dirs>/<key>_<step>_<hash>.table.json``; sub-folders are ``/`` in the key."""
     match = _TABLE_NAME.match(path.name)
@@ -117,10 +123,7 @@ def table_ref_from_name(path: Path, table_dir: Path, relative: str) -> TableRef 
 
 def _load_table(run: ParsedRun, path: Path, ref: TableRef) -> ParsedTable | None:
     document = _read_side_file(run, path, _load_json)
-    columns, rows = document.get("columns"), document.get("data")
-    if not isinstance(columns, list) or not isinstance(rows, list):
-        if document:
-            run.warnings.append(f"{ref.path} skipped: no 'columns' and 'data' lists")
-        return None
-    return ParsedTable(key=ref.key, columns=[str(c) for c in columns], rows=rows, step=ref.step,
-                       source_path=str(path))
+    table = ParsedTable.from_document(ref.key, document, ref.step, str(path))
+    if table is None and document:
+        run.warnings.append(f"{ref.path} skipped: no 'columns' and 'data' lists")
+    return table

@@ -119,14 +119,7 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     points = run.history
     if not len(points):
         return 0
-    incoming = pa.table({
-        "step": pa.array(points.step, pa.int64()),
-        "timestamp": pa.array(points.timestamp, pa.float64()),
-        "runtime": pa.array(points.runtime, pa.float64()),
-        "key": pa.array(points.key, pa.string()),
-        "value_num": pa.array(points.value_num, pa.float64()),
-        "value_text": pa.array(points.value_text, pa.string()),
-    })
+    incoming = points.to_arrow()
     con.register("incoming_history", incoming)
     replaced = "AND key IN (SELECT key FROM incoming_history)" if run.logged_data_only else ""
     # The step range comes from the Arrow column (DuckDB scans it in bulk, not a Python loop over the list).

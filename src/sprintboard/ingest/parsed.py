@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow as pa
+
 
 def split_value(value: Any) -> tuple[float | None, str | None]:
     """Return ``(value_num, value_text)`` for one logged value, following the typing rule in the module docstring."""
@@ -82,40 +84,72 @@ def parse_utc(text: Any) -> datetime | None:
 
 
 class HistoryColumns:
-    """Long-form history points kept as parallel column lists, so large runs load in bulk.
+    """Long-form history points as parallel columns, so large runs load in bulk.
 
     One point is one (step, metric key) pair. ``timestamp`` is seconds since the Unix epoch (UTC) and ``runtime`` is
     seconds since the run started; either may be ``None`` when the source does not record it.
+
+    Small parsers :meth:`append` points one by one to Python lists. A parser that decodes in bulk hands over an Arrow
+    table (:meth:`from_arrow`), which the loader takes as it is (:meth:`to_arrow`); reading a column attribute
+    (``key``, ``value_num``...) of such columns turns them into lists once.
     """
 
-    __slots__ = ("step", "timestamp", "runtime", "key", "value_num", "value_text")
+    NAMES = ("step", "timestamp", "runtime", "key", "value_num", "value_text")
+    SCHEMA = pa.schema([("step", pa.int64()), ("timestamp", pa.float64()), ("runtime", pa.float64()),
+                        ("key", pa.string()), ("value_num", pa.float64()), ("value_text", pa.string())])
+
+    __slots__ = ("_lists", "_table")
 
     def __init__(self) -> None:
-        self.step: list[int] = []
-        self.timestamp: list[float | None] = []
-        self.runtime: list[float | None] = []
-        self.key: list[str] = []
-        self.value_num: list[float | None] = []
-        self.value_text: list[str | None] = []
+        self._lists: dict[str, list] | None = {name: [] for name in self.NAMES}
+        self._table: pa.Table | None = None
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> HistoryColumns:
+        """Columns backed by ``table``, which has :attr:`SCHEMA` (cast to it otherwise)."""
+        columns = cls()
+        columns._lists = None
+        columns._table = table if table.schema.equals(cls.SCHEMA) else table.select(cls.NAMES).cast(cls.SCHEMA)
+        return columns
+
+    def _as_lists(self) -> dict[str, list]:
+        if self._lists is None:
+            self._lists = self._table.to_pydict()
+            self._table = None
+        return self._lists
+
+    def __getattr__(self, name: str) -> list:
+        if name in HistoryColumns.NAMES:
+            return self._as_lists()[name]
+        raise AttributeError(name)
 
     def append(self, step: int, timestamp: float | None, runtime: float | None, key: str, value: Any) -> None:
         num, text = split_value(value)
-        self.step.append(step)
-        self.timestamp.append(timestamp)
-        self.runtime.append(runtime)
-        self.key.append(key)
-        self.value_num.append(num)
-        self.value_text.append(text)
+        lists = self._as_lists()
+        lists["step"].append(step)
+        lists["timestamp"].append(timestamp)
+        lists["runtime"].append(runtime)
+        lists["key"].append(key)
+        lists["value_num"].append(num)
+        lists["value_text"].append(text)
 
     def extend(self, other: HistoryColumns) -> None:
-        for name in self.__slots__:
-            getattr(self, name).extend(getattr(other, name))
+        lists, more = self._as_lists(), other._as_lists()
+        for name in self.NAMES:
+            lists[name].extend(more[name])
+
+    def to_arrow(self) -> pa.Table:
+        """The points as an Arrow table of :attr:`SCHEMA`."""
+        if self._table is not None:
+            return self._table
+        return pa.table({name: pa.array(values, self.SCHEMA.field(name).type)
+                         for name, values in self._as_lists().items()})
 
     def __len__(self) -> int:
-        return len(self.step)
+        return self._table.num_rows if self._table is not None else len(self._lists["step"])
 
     def as_dict(self) -> dict[str, list]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return dict(self._as_lists())
 
 
 @dataclass

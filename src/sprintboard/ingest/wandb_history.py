@@ -2,8 +2,11 @@
 
 History records as wandb writes them are read a batch at a time (:func:`batch_rows`): for a long log, the work done
 per record in Python -- a parse, finding the row's step, timestamp and runtime, extending lists -- is most of the
-time, and over a merged batch it is array work. Numbers are converted by Arrow (:func:`_numbers`) for the same
-reason.
+time, and over a merged batch it is array work: a batch's keys and values become Arrow arrays once, and everything
+after -- finding each row's step, timestamp and runtime, dropping internal keys, converting numbers -- runs in Arrow
+and numpy, so the batch reaches the loader as an Arrow table without its values becoming Python objects again.
+Records read one by one (anything the bulk path does not take) are kept as Python lanes, decoded when the next batch
+or the end comes; segments of both kinds are kept in file order.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ class TableRef:
 
 
 class HistoryLanes:
-    """History and system-metric points as parallel lanes of keys and JSON texts, plus one span per record.
+    """History and system-metric points: decoded Arrow segments, and the points of the records read one by one
+    since the last segment as parallel lanes of keys and JSON texts, plus one span per record.
 
     A span covers the lane entries one record added: their ``count``, the row's ``step``, ``timestamp`` and
     ``runtime``, and how many of the entries are the row's own ``_step``/``_timestamp``/``_runtime`` (``meta``).
@@ -73,20 +77,33 @@ class HistoryLanes:
         self.tables: list[TableRef] = []
         self.last_step: int | None = None
         self.internal = False
+        self.segments: list[pa.Table] = []
+        self.longest_runtime: float | None = None  # of the points already in segments
 
     # -- reading records
 
     def add_rows(self, rows: BatchRows) -> None:
-        """Add the rows :func:`batch_rows` read from a batch of history records."""
-        self.keys.extend(rows.keys)
-        self.raws.extend(rows.raws)
-        self.counts.extend(rows.counts)
-        self.steps.extend(rows.steps)
-        self.times.extend(rows.times)
-        self.runtimes.extend(rows.runtimes)
-        self.meta.extend(repeat(0, len(rows.steps)))  # the meta keys are not in the lanes
-        if rows.steps:
-            self.last_step = rows.steps[-1]
+        """Add the rows :func:`batch_rows` read from a batch of history records, as a segment of their own."""
+        if not len(rows.steps):
+            return
+        self._close_lanes()
+        steps, times, runtimes = (np.repeat(lane, rows.counts) for lane in (rows.steps, rows.times, rows.runtimes))
+        try:
+            nums = _double_array(rows.raws)
+        except ValueError:  # not all numbers: decode value by value
+            segment = self._decode(rows.keys.to_pylist(), rows.raws.to_pylist(), steps.tolist(), times.tolist(),
+                                   runtimes.tolist())
+        else:
+            segment = pa.table([steps, times, runtimes, rows.keys, nums, pa.nulls(len(nums), pa.string())],
+                               schema=HistoryColumns.SCHEMA)
+        self.segments.append(segment)
+        self._note_runtimes(rows.runtimes)
+        self.last_step = int(rows.steps[-1])
+
+    def _note_runtimes(self, runtimes: np.ndarray) -> None:
+        finite = runtimes[np.isfinite(runtimes)]
+        if len(finite):
+            self.longest_runtime = max(float(finite.max()), self.longest_runtime or -math.inf)
 
     def add_paired(self, names: Iterable[str], values: Iterable[str], history: Any) -> None:
         """Add a ``History`` view whose items :func:`paired_keys` paired."""
@@ -178,12 +195,30 @@ class HistoryLanes:
 
     def max_runtime(self) -> float | None:
         """The longest time since the start the log shows: a history row's ``_runtime`` or a stats record's."""
-        return max((r for r in self.runtimes if r is not None and math.isfinite(r)), default=None)
+        self._close_lanes()
+        return self.longest_runtime
 
     # -- building columns
 
     def columns(self) -> HistoryColumns:
         """The points as :class:`HistoryColumns`, typed by the rule in :mod:`sprintboard.ingest.parsed`."""
+        self._close_lanes()
+        if not self.segments:
+            return HistoryColumns()
+        return HistoryColumns.from_arrow(pa.concat_tables(self.segments))
+
+    def _close_lanes(self) -> None:
+        """Decode the lanes into a segment and empty them."""
+        if not self.counts:
+            return
+        self.segments.append(self._lanes_table())
+        self._note_runtimes(np.array([math.nan if r is None else r for r in self.runtimes], np.float64))
+        for lane in (self.keys, self.raws, self.counts, self.steps, self.times, self.runtimes, self.meta):
+            lane.clear()
+        self.internal = False
+
+    def _lanes_table(self) -> pa.Table:
+        """The lanes' points without internal keys, decoded."""
         keys, raws, counts = self.keys, self.raws, self.counts
         keep = {key: not key.startswith("_") for key in set(keys)} if self.internal else {}
         if all(keep.values()):
@@ -202,16 +237,14 @@ class HistoryLanes:
                      for lane in (self.steps, self.times, self.runtimes))
 
     def _decode(self, keys: list[str], raws: list[str], steps: list[int], times: list[float | None],
-                runtimes: list[float | None]) -> HistoryColumns:
+                runtimes: list[float | None]) -> pa.Table:
         """Decode values in chunks: a chunk of numbers only (the bulk of a history) is one ``map(float)``, which
         reads exactly the JSON numbers, ``NaN`` and ``±Infinity`` included (see :func:`_numbers`); a chunk holding
         anything else is decoded value by value, which may also turn one point into several (see :meth:`_expand`)."""
         nums, slow = _numbers(raws)
-        out = HistoryColumns()
         if not slow:
-            out.key, out.step, out.timestamp, out.runtime = keys, steps, times, runtimes
-            out.value_num, out.value_text = nums, [None] * len(nums)
-            return out
+            return _table(steps, times, runtimes, keys, nums, [None] * len(nums))
+        out: dict[str, list] = {name: [] for name in HistoryColumns.NAMES}
         lanes = (keys, nums, steps, times, runtimes)
         begin = 0
         for start in slow:
@@ -219,9 +252,9 @@ class HistoryLanes:
             self._decode_slowly(out, lanes, raws, start, min(start + _CHUNK, len(raws)))
             begin = start + _CHUNK
         _copy_points(out, lanes, begin, len(raws))
-        return out
+        return _table(*out.values())
 
-    def _decode_slowly(self, out: HistoryColumns, lanes: tuple[list, ...], raws: list[str], start: int,
+    def _decode_slowly(self, out: dict[str, list], lanes: tuple[list, ...], raws: list[str], start: int,
                        stop: int) -> None:
         keys, _, steps, times, runtimes = lanes
         for index in range(start, stop):
@@ -232,12 +265,12 @@ class HistoryLanes:
                 points = self._expand(keys[index], self.warnings.decode(raw), steps[index])
             for key, value in points:
                 num, text = _split(value)
-                out.key.append(key)
-                out.value_num.append(num)
-                out.value_text.append(text)
-                out.step.append(steps[index])
-                out.timestamp.append(times[index])
-                out.runtime.append(runtimes[index])
+                out["step"].append(steps[index])
+                out["timestamp"].append(times[index])
+                out["runtime"].append(runtimes[index])
+                out["key"].append(key)
+                out["value_num"].append(num)
+                out["value_text"].append(text)
 
     def _expand(self, key: str, value: Any, step: int) -> list[tuple[str, Any]]:
         """One decoded value as points: a plain dict (wandb <= 0.16 nesting) becomes one point per leaf; a table
@@ -253,12 +286,12 @@ class BatchRows(NamedTuple):
     """History rows read in bulk: their points' keys and JSON texts (meta keys left out), and per row the number
     of points, the step, the timestamp and the runtime."""
 
-    keys: list[str]
-    raws: list[str]
-    counts: list[int]
-    steps: list[int]
-    times: list[float | None]
-    runtimes: list[float | None]
+    keys: pa.Array
+    raws: pa.Array
+    counts: np.ndarray
+    steps: np.ndarray
+    times: np.ndarray
+    runtimes: np.ndarray
 
 
 def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
@@ -267,8 +300,9 @@ def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
     key and one value each) and every row has exactly one integer ``_step`` and one numeric ``_timestamp`` and
     ``_runtime`` -- as wandb writes them. The caller then reads the records one by one, which handles anything else.
 
-    The row ends, the three meta keys and the points are told apart by one role code per item, so that the per-row
-    work -- finding the meta keys, dropping internal keys, counting points -- is array work.
+    The row ends, the three meta keys and the points are told apart by one role code per item -- worked out once
+    per distinct key, over the dictionary of the batch's keys -- so that the per-row work (finding the meta keys,
+    dropping internal keys, counting points) is array work.
     """
     history, records = merge_batch(payloads, "history"), len(payloads)
     if history is None:
@@ -281,12 +315,16 @@ def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
         names, others = plain, nested
     else:
         return None
-    if len(values) != len(names) or list(others) != [RECORD_END] * records:  # (before any list is made)
+    if len(values) != len(names) or list(others) != [RECORD_END] * records:  # (before any array is made)
         return None
-    names, raws = list(names), list(values)
-    codes = np.frombuffer(bytes(map(_Roles().__getitem__, names)), np.int8)
+    # Lists first: Arrow makes an array from a list of str far faster than from the protobuf container.
+    keys, raws = pa.array(list(names), pa.string()), pa.array(list(values), pa.string())
+    encoded = keys.dictionary_encode()
+    roles = _Roles()
+    role_of = np.fromiter((roles[name] for name in encoded.dictionary.to_pylist()), np.int8)
+    codes = role_of[encoded.indices.to_numpy()]
     ends = np.flatnonzero(codes == _END)
-    if len(ends) != records or [raws[end] for end in ends.tolist()].count(RECORD_END) != records:
+    if len(ends) != records or not pc.all(pc.equal(raws.take(ends), RECORD_END)).as_py():
         return None
     row_numbers = np.arange(records)
     meta = []
@@ -294,15 +332,15 @@ def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
         at = np.flatnonzero(codes == role)  # exactly one per row: the i-th lies before the i-th end
         if len(at) != records or not np.array_equal(np.searchsorted(ends, at), row_numbers):
             return None
-        meta.append([raws[index] for index in at.tolist()])
-    try:
-        steps, times, runtimes = list(map(int, meta[0])), list(map(float, meta[1])), list(map(float, meta[2]))
-    except ValueError:
-        return None
+        texts = raws.take(at)
+        try:
+            lane = pc.cast(texts, pa.int64()) if role == _STEP else _double_array(texts)
+        except ValueError:  # ArrowInvalid: not as int() and float() read them; the slow path decides
+            return None
+        meta.append(lane.to_numpy())
     points = codes == _POINT
-    mask = points.tolist()
-    counts = np.diff(np.cumsum(points)[ends], prepend=0).tolist()
-    return BatchRows(list(compress(names, mask)), list(compress(raws, mask)), counts, steps, times, runtimes)
+    counts = np.diff(np.cumsum(points)[ends], prepend=0)
+    return BatchRows(keys.filter(points), raws.filter(points), counts, *meta)
 
 
 def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
@@ -344,23 +382,35 @@ def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
 
 
 def _doubles(texts: pa.Array) -> list[float]:
+    """:func:`_double_array` as a list."""
+    return _double_array(texts).to_numpy(zero_copy_only=False).tolist()
+
+
+def _double_array(texts: pa.Array) -> pa.Array:
     """Arrow's reading of ``texts`` as numbers; ``ValueError`` unless ``float()`` reads them all the same way."""
     doubles = pc.cast(texts, pa.float64())
     nan = pc.is_nan(doubles)
     if pc.any(nan).as_py() and pc.any(pc.match_substring(pc.filter(texts, nan), "(")).as_py():
         raise ValueError("Arrow read nan(...), which float() rejects")
-    return doubles.to_numpy(zero_copy_only=False).tolist()
+    return doubles
 
 
-def _copy_points(out: HistoryColumns, lanes: tuple[list, ...], start: int, stop: int) -> None:
+def _copy_points(out: dict[str, list], lanes: tuple[list, ...], start: int, stop: int) -> None:
     """Append the already decoded numbers ``start:stop`` of ``lanes`` (keys, numbers, steps, times, runtimes)."""
     keys, nums, steps, times, runtimes = lanes
-    out.key.extend(keys[start:stop])
-    out.value_num.extend(nums[start:stop])
-    out.value_text.extend(repeat(None, len(nums[start:stop])))
-    out.step.extend(steps[start:stop])
-    out.timestamp.extend(times[start:stop])
-    out.runtime.extend(runtimes[start:stop])
+    out["step"].extend(steps[start:stop])
+    out["timestamp"].extend(times[start:stop])
+    out["runtime"].extend(runtimes[start:stop])
+    out["key"].extend(keys[start:stop])
+    out["value_num"].extend(nums[start:stop])
+    out["value_text"].extend(repeat(None, len(nums[start:stop])))
+
+
+def _table(*columns: list) -> pa.Table:
+    """A history table of :attr:`HistoryColumns.SCHEMA` from its column lists, in that order."""
+    schema = HistoryColumns.SCHEMA
+    return pa.table([pa.array(values, field.type) for values, field in zip(columns, schema, strict=True)],
+                    schema=schema)
 
 
 def _split(value: Any) -> tuple[float | None, str | None]:

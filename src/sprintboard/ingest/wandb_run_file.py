@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import ParsedRun
@@ -83,7 +84,7 @@ def _selector(kind: int) -> bytes:
 
 
 _HISTORY_ONLY, _ROWS_ONLY = _selector(_HISTORY), _selector(_ROW)
-_NO_ROWS = BatchRows([], [], [], [], [], [])
+_NO_ROWS = BatchRows(pa.array([], pa.string()), pa.array([], pa.string()), *(np.array([]),) * 4)
 
 
 class _RunBuilder:

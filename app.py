@@ -12,6 +12,7 @@ navigation = st.navigation(
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/sprint_flow.py", title="Sprint and flow", icon=":material/trending_down:"),
         st.Page("pages/hypotheses.py", title="Hypotheses", icon=":material/science:"),
+        st.Page("pages/metrics.py", title="Model metrics", icon=":material/show_chart:"),
         st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
         st.Page("pages/data_sources.py", title="Data sources", icon=":material/database:"),
     ]

@@ -1,14 +1,16 @@
 """Reading a run's logged metrics from the long ``history`` table.
 
-:func:`metric_series` never hides a spike: when a series has more points than the caller can draw, the steps are
-cut into equal-width buckets and each bucket keeps its first, last, lowest and highest point (the M4 rule), so
-every local extreme and both ends survive.
+:func:`metric_series` never hides a spike: it reads through
+:func:`~sprintboard.analytics.metric_curves.metric_lines`, whose M4 bucketing keeps every bucket's first, last,
+lowest and highest point, so every local extreme and both ends survive.
 """
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
+
+from sprintboard.analytics.metric_curves import CurveQuery, metric_lines
 
 
 def metric_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
@@ -26,37 +28,8 @@ def metric_series(con: duckdb.DuckDBPyConnection, run_id: str, key: str, max_poi
     Points with no numeric value (text, null) are left out. NaN and infinite values are kept as they were logged.
     Below the budget every point is returned; above it, M4 bucketing as described in the module docstring.
     """
-    (count, low, high) = con.execute(
-        "SELECT count(*), min(step), max(step) FROM history WHERE run_id = ? AND key = ? AND value_num IS NOT NULL",
-        [run_id, key],
-    ).fetchone()
-    if count <= max_points:
-        return con.execute(
-            """SELECT step, value_num AS value FROM history
-               WHERE run_id = ? AND key = ? AND value_num IS NOT NULL ORDER BY step""",
-            [run_id, key],
-        ).df()
-    buckets = max(max_points // 4, 1)
-    width = (high - low + 1) / buckets
-    return con.execute(
-        """
-        WITH points AS (
-            SELECT step, value_num AS value, floor((step - ?) / ?)::BIGINT AS bucket
-            FROM history WHERE run_id = ? AND key = ? AND value_num IS NOT NULL
-        ), ranked AS (
-            SELECT step, value,
-                   row_number() OVER (PARTITION BY bucket ORDER BY step) AS first_rank,
-                   row_number() OVER (PARTITION BY bucket ORDER BY step DESC) AS last_rank,
-                   row_number() OVER (PARTITION BY bucket ORDER BY value, step) AS low_rank,
-                   row_number() OVER (PARTITION BY bucket ORDER BY value DESC, step) AS high_rank
-            FROM points
-        )
-        SELECT DISTINCT step, value FROM ranked
-        WHERE first_rank = 1 OR last_rank = 1 OR low_rank = 1 OR high_rank = 1
-        ORDER BY step
-        """,
-        [low, width, run_id, key],
-    ).df()
+    lines = metric_lines(con, CurveQuery((run_id,), (key,), "step", None, max(max_points, 4)))
+    return pd.DataFrame({"step": lines["x"].astype("int64"), "value": lines["y"]})
 
 
 def run_key_values(con: duckdb.DuckDBPyConnection, run_id: str, table: str) -> pd.DataFrame:

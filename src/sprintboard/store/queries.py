@@ -103,3 +103,20 @@ def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataF
            FROM ingest_log ORDER BY ingest_id DESC LIMIT ?""",
         [limit],
     ).df()
+
+
+def config_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Config keys that tell runs apart: set by at least two runs, with at least two distinct values."""
+    rows = con.execute(
+        """SELECT key FROM run_config GROUP BY key
+           HAVING count(DISTINCT run_id) >= 2 AND count(DISTINCT value_json) >= 2 ORDER BY key"""
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def config_values(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, str]:
+    """Each run's value of config ``key`` as text (strings as they are, other values as JSON)."""
+    rows = con.execute(
+        "SELECT run_id, coalesce(value_text, value_json) FROM run_config WHERE key = ?", [key]
+    ).fetchall()
+    return dict(rows)

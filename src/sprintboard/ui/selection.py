@@ -8,8 +8,9 @@ import streamlit as st
 
 
 def select_in_url(label: str, options: Sequence[str], param: str, *, format_func: Callable[[str], str] = str,
-                  default: str | None = None, container=st) -> str | None:
-    """A select box whose choice is kept in the query parameter ``param``.
+                  default: str | None = None, container=st, radio: bool = False) -> str | None:
+    """A select box (or, with ``radio``, a row of radio buttons) whose choice is kept in the query parameter
+    ``param``.
 
     The URL's value wins when it is one of ``options``; otherwise ``default`` (or the first option). ``None`` when
     there are no options.
@@ -23,7 +24,9 @@ def select_in_url(label: str, options: Sequence[str], param: str, *, format_func
     key = f"url_select_{param}"
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]
-    choice = container.selectbox(label, options, index=options.index(wanted), format_func=format_func, key=key)
+    widget = container.radio if radio else container.selectbox
+    extra = {"horizontal": True} if radio else {}
+    choice = widget(label, options, index=options.index(wanted), format_func=format_func, key=key, **extra)
     if st.query_params.get(param) != choice:
         st.query_params[param] = choice
     return choice

@@ -8,7 +8,7 @@ from sprintboard.analytics import metric_frontier as frontier
 from sprintboard.analytics.run_comparison import compare_runs, config_and_metric
 from sprintboard.analytics.run_selection import RunFilter, distinct_tags
 from sprintboard.analytics.smoothing import METHODS
-from sprintboard.store.queries import config_keys, config_values, runs_table, sprint_list
+from sprintboard.store.queries import config_keys, config_values, metric_goals, runs_table, sprint_list
 from sprintboard.ui.data import query
 from sprintboard.ui.frame import store_header
 from sprintboard.ui.metric_charts import curves_figure, frontier_figure, group_figure, parallel_figure
@@ -30,7 +30,9 @@ if catalog.empty:
     st.info("No run in the store logged a numeric metric yet. Load W&B runs with `sprintboard ingest PATH`.")
     st.stop()
 metric_names = list(catalog["key"])
-headline = next((key for key in metric_names if key.endswith("auc")), metric_names[0])
+goals = query(metric_goals).set_index("key")
+marked = [key for key in goals.index[goals["headline"]] if key in metric_names]
+headline = marked[0] if marked else next((key for key in metric_names if key.endswith("auc")), metric_names[0])
 runs = query(runs_table, None)
 sprints = query(sprint_list)
 sprint_names = dict(zip(sprints["sprint_id"], sprints["name"], strict=True))
@@ -158,13 +160,22 @@ def show_curves(run_ids: list[str]) -> None:
             st.rerun()
 
 
+def goal(key: str, field: str) -> object:
+    """The team's goal ``field`` for metric ``key`` (see the backlog file's ``metrics``), or ``None``."""
+    if key not in goals.index or pd.isna(goals.at[key, field]):
+        return None
+    return goals.at[key, field]
+
+
 def show_sprint_view() -> None:
     columns = st.columns(4)
     key = select_in_url("Metric", metric_names, "metric", default=headline, container=columns[0])
-    direction = select_in_url("Better is", [frontier.HIGHER, frontier.LOWER], "better", container=columns[1],
-                              default=frontier.better_direction(key), format_func=lambda d: f"{d} values")
-    baseline = number_in_url("Baseline", "baseline", None, columns[2])
-    target = number_in_url("Target", "target", None, columns[3])
+    direction = select_in_url("Better is", [frontier.HIGHER, frontier.LOWER], f"better.{key}", container=columns[1],
+                              default=goal(key, "better") or frontier.better_direction(key),
+                              format_func=lambda d: f"{d} values")
+    # A metric's own goals are the defaults; a value typed here (kept in the URL) wins for this view.
+    baseline = number_in_url("Baseline", f"baseline.{key}", goal(key, "baseline"), columns[2])
+    target = number_in_url("Target", f"target.{key}", goal(key, "target"), columns[3])
     values = query(frontier.sprint_values, key)
     table = frontier.frontier(values, direction, baseline)
     if table["best"].isna().all():

@@ -39,6 +39,9 @@ items:
 events:
   - {item: V-2, at: "2026-03-03T10:15", field: status, from: To Do, to: In Progress}
   - {item: V-2, at: "2026-03-04T09:00+02:00", field: points, from: "2", to: "3"}
+metrics:
+  - {key: val/top1, better: higher, baseline: 0.71, target: 0.74, headline: true}
+  - {key: val/loss, baseline: -0.5}
 """
 
 
@@ -63,6 +66,10 @@ def test_a_small_backlog_loads_every_field(tmp_path):
     first, second = backlog.events
     assert first.occurred_at == datetime(2026, 3, 3, 10, 15)
     assert second.occurred_at == datetime(2026, 3, 4, 7, 0)  # +02:00 converted to UTC
+    top1, loss = backlog.metric_goals
+    assert (top1.key, top1.better, top1.baseline, top1.target, top1.headline) == ("val/top1", "higher", 0.71, 0.74,
+                                                                                    True)
+    assert (loss.better, loss.baseline, loss.target, loss.headline) == (None, -0.5, None, False)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +84,11 @@ def test_a_small_backlog_loads_every_field(tmp_path):
         (("end: 2026-03-13", "end: 2026-03-01"), "sprints[0].end: 2026-03-01 is before the start"),
         (('at: "2026-03-03T10:15", ', ""), "events[0].at: is required"),
         (("field: status", "field: colour"), "events[0].field: 'colour' is not one of"),
+        (("better: higher", "better: bigger"), "metrics[0].better: 'bigger' is not one of higher, lower"),
+        (("target: 0.74", "target: high"), "metrics[0].target: must be a number"),
+        (("headline: true", "headline: yes please"), "metrics[0].headline: must be true or false"),
+        (("key: val/loss", "key: val/top1"), "metric 'val/top1' appears twice"),
+        (("{key: val/loss, ", "{"), "metrics[1].key: is required"),
     ],
 )
 def test_a_bad_entry_is_named_with_its_field(tmp_path, change, message):

@@ -85,3 +85,15 @@ def test_a_jira_hypothesis_keeps_the_criteria_a_backlog_file_gave_it(con):
     row = con.execute("SELECT statement, owner, criteria, aggregation, baseline_value, source_path FROM hypotheses"
                       ).fetchone()
     assert row == ("Focal loss helps rare classes", "Amira", "val/f1 > 0.8", "mean", 0.7, "jira.json")
+
+
+def test_loading_metric_goals_again_replaces_each_keys_row(con):
+    from sprintboard.ingest.loader import load_backlog
+    from sprintboard.ingest.parsed import ParsedBacklog, ParsedMetricGoal
+
+    load_backlog(con, ParsedBacklog(metric_goals=[ParsedMetricGoal("val/auc", "higher", 0.9, 0.93, True),
+                                                  ParsedMetricGoal("val/loss", baseline=0.4)]), "plan.yaml")
+    load_backlog(con, ParsedBacklog(metric_goals=[ParsedMetricGoal("val/auc", "higher", 0.91, 0.95, True)]),
+                 "plan.yaml")
+    rows = con.execute("SELECT key, better, baseline, target, headline FROM metric_goals ORDER BY key").fetchall()
+    assert rows == [("val/auc", "higher", 0.91, 0.95, True), ("val/loss", None, 0.4, None, False)]

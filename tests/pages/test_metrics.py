@@ -70,7 +70,8 @@ def test_grouping_by_sprint_draws_a_mean_and_band_per_sprint(app, demo_build):
 
 
 def test_sprint_view_tiles_and_frontier(app, demo_build):
-    at = app(PAGE, view="sprints", metric="val/auc", baseline="0.85", target="0.93", sprint="S2")
+    at = app(PAGE, view="sprints", metric="val/auc", sprint="S2", **{"baseline.val/auc": "0.85",
+                                                                       "target.val/auc": "0.93"})
     with read_connection(demo_build["db"]) as con:
         best = dict(con.execute(
             """SELECT rs.sprint_id, max(s.value_num) FROM run_summary s JOIN runs r USING (run_id)
@@ -85,6 +86,18 @@ def test_sprint_view_tiles_and_frontier(app, demo_build):
     assert values(frontier["y"]) == pytest.approx(np.maximum.accumulate(
         [best[s] for s in ("S1", "S2", "S3", "S4")]).tolist())
     assert {shape["y0"] for shape in figure["layout"]["shapes"]} == {0.85, 0.93}
+
+
+def test_the_teams_goals_are_the_defaults_and_lower_is_better_for_the_brier_score(app):
+    at = app(PAGE, view="sprints")
+    assert at.selectbox(key="url_select_metric").value == "val/auc"  # the backlog's headline metric
+    (figure,) = figures(at)
+    assert {shape["y0"] for shape in figure["layout"]["shapes"]} == {0.900, 0.925}
+    brier = app(PAGE, view="sprints", metric="val/brier")
+    assert brier.selectbox(key="url_select_better.val/brier").value == "lower"
+    (figure,) = figures(brier)
+    best_so_far = values(next(t for t in figure["data"] if t["name"] == "best so far")["y"])
+    assert best_so_far == sorted(best_so_far, reverse=True)  # lower is better: never goes up
 
 
 def test_compare_runs_highlights_what_differs(app):

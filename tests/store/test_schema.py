@@ -110,6 +110,6 @@ def test_a_version_1_store_with_data_gains_the_decisions_table_when_opened(store
     with write_session(store_path) as writer:
         writer.con.execute("INSERT INTO hypothesis_decisions VALUES ('H1', now(), 'refuted', 'seen enough', 'Ana')")
     with read_connection(store_path) as con:
-        assert schema_version_of(con, store_path) == 2
+        assert schema_version_of(con, store_path) == CURRENT_VERSION
         assert con.execute("SELECT name FROM sprints").fetchall() == [("Sprint 1",)]
         assert con.execute("SELECT decision FROM hypothesis_decisions").fetchall() == [("refuted",)]

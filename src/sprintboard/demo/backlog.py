@@ -197,7 +197,14 @@ def build_backlog() -> dict[str, Any]:
     sprints = [{"id": s.sprint_id, "name": s.name, "goal": s.goal, "start": s.start.isoformat(),
                 "end": s.end.isoformat(), "state": "closed"} for s in SPRINTS]
     events.sort(key=lambda e: (e["at"], e["item"]))
-    return {"team": TEAM, "sprints": sprints, "items": items, "events": events}
+    return {"team": TEAM, "sprints": sprints, "items": items, "events": events, "metrics": METRIC_GOALS}
+
+
+# The Sprint 1 logistic-regression baseline sets the baselines; the team aims for 2.5 AUC points above it.
+METRIC_GOALS = [
+    {"key": "val/auc", "better": "higher", "baseline": 0.900, "target": 0.925, "headline": True},
+    {"key": "val/brier", "better": "lower", "baseline": 0.109, "target": 0.095},
+]
 
 
 def write_backlog(path: Path) -> Path:

@@ -18,6 +18,7 @@ from sprintboard.ingest.parsed import (
     ParsedEvent,
     ParsedHypothesis,
     ParsedItem,
+    ParsedMetricGoal,
     ParsedSprint,
     naive_utc,
 )
@@ -26,7 +27,8 @@ from sprintboard.store.errors import InputError
 ITEM_TYPES = ("story", "hypothesis", "spike", "task", "bug")
 EVENT_FIELDS = ("status", "sprint", "points", "timebox_hours", "created")
 AGGREGATIONS = ("best", "mean")
-BACKLOG_KEYS = frozenset({"sprints", "items", "events"})
+BACKLOG_KEYS = frozenset({"sprints", "items", "events", "metrics"})
+BETTER = ("higher", "lower")
 
 
 class Entry:
@@ -116,7 +118,8 @@ def _entries(path: Path, document: dict, section: str) -> list[Entry]:
 
 
 def looks_like_backlog(document: Any) -> bool:
-    """A YAML document is a backlog file when it is a mapping with at least one of sprints, items, events."""
+    """A YAML document is a backlog file when it is a mapping with at least one of sprints, items, events,
+    metrics."""
     return isinstance(document, dict) and bool(BACKLOG_KEYS & set(document))
 
 
@@ -131,7 +134,7 @@ def parse_backlog_yaml(path: Path) -> ParsedBacklog:
         where = f" at line {mark.line + 1}" if mark else ""
         raise InputError(path, f"is not valid YAML{where}") from None
     if not looks_like_backlog(document):
-        raise InputError(path, "is not a backlog file (expected top-level 'sprints', 'items' or 'events')")
+        raise InputError(path, "is not a backlog file (expected top-level 'sprints', 'items', 'events' or 'metrics')")
     return backlog_from_document(path, document)
 
 
@@ -149,6 +152,9 @@ def backlog_from_document(path: Path, document: dict) -> ParsedBacklog:
 
     for entry in _entries(path, document, "events"):
         backlog.events.append(event_from_entry(entry))
+
+    for entry in _entries(path, document, "metrics"):
+        backlog.metric_goals.append(metric_goal_from_entry(entry))
     check_ids_unique(path, backlog)
     return backlog
 
@@ -199,6 +205,21 @@ def event_from_entry(entry: Entry) -> ParsedEvent:
     )
 
 
+def metric_goal_from_entry(entry: Entry) -> ParsedMetricGoal:
+    """A metric goal: ``key`` (required), ``better`` (higher | lower), ``baseline``, ``target``, ``headline``."""
+    headline = entry.raw.get("headline", False)
+    if not isinstance(headline, bool):
+        raise entry.fail("headline", f"must be true or false, got {headline!r}")
+    better = entry.raw.get("better")
+    return ParsedMetricGoal(
+        key=entry.text("key", required=True),
+        better=None if better is None else entry.choice("better", BETTER, "higher"),
+        baseline=_signed_number(entry, "baseline"),
+        target=_signed_number(entry, "target"),
+        headline=headline,
+    )
+
+
 def _hypothesis(path: Path, item_entry: Entry, item: ParsedItem) -> ParsedHypothesis:
     entry = Entry(path, f"{item_entry.where}.hypothesis", item_entry.raw["hypothesis"])
     baseline = entry.raw.get("baseline") or {}
@@ -234,6 +255,7 @@ def check_ids_unique(path: Path, backlog: ParsedBacklog) -> None:
     for label, ids in (
         ("sprint id", [s.sprint_id for s in backlog.sprints]),
         ("item id", [i.item_id for i in backlog.items]),
+        ("metric", [g.key for g in backlog.metric_goals]),
     ):
         seen: set[str] = set()
         for value in ids:

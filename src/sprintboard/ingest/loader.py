@@ -222,5 +222,10 @@ def load_backlog(con: duckdb.DuckDBPyConnection, backlog: ParsedBacklog, source_
              hyp.criteria, hyp.aggregation, hyp.baseline_run_id, hyp.baseline_value, list(hyp.run_ids),
              source_path],
         )
-    rows = len(backlog.sprints) + len(backlog.items) + len(backlog.events) + len(backlog.hypotheses)
+    for goal in backlog.metric_goals:
+        con.execute("DELETE FROM metric_goals WHERE key = ?", [goal.key])
+        con.execute("INSERT INTO metric_goals VALUES (?, ?, ?, ?, ?, ?)",
+                    [goal.key, goal.better, goal.baseline, goal.target, goal.headline, source_path])
+    rows = (len(backlog.sprints) + len(backlog.items) + len(backlog.events) + len(backlog.hypotheses)
+            + len(backlog.metric_goals))
     return LoadCounts(backlog_rows=rows)

@@ -257,6 +257,17 @@ class ParsedEvent:
 
 
 @dataclass
+class ParsedMetricGoal:
+    """What a team calls better for a summary metric, and its baseline and target (see ``docs/schema.md``)."""
+
+    key: str
+    better: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    headline: bool = False
+
+
+@dataclass
 class ParsedHypothesis:
     """A hypothesis card; ``criteria`` is the success expression, ``aggregation`` how runs combine (best | mean)."""
 
@@ -279,4 +290,5 @@ class ParsedBacklog:
     items: list[ParsedItem] = field(default_factory=list)
     events: list[ParsedEvent] = field(default_factory=list)
     hypotheses: list[ParsedHypothesis] = field(default_factory=list)
+    metric_goals: list[ParsedMetricGoal] = field(default_factory=list)
 

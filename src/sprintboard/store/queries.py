@@ -120,3 +120,10 @@ def config_values(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, str]:
         "SELECT run_id, coalesce(value_text, value_json) FROM run_config WHERE key = ?", [key]
     ).fetchall()
     return dict(rows)
+
+
+def metric_goals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The team's metric goals (``key, better, baseline, target, headline``), the headline first."""
+    return con.execute(
+        "SELECT key, better, baseline, target, headline FROM metric_goals ORDER BY headline DESC, key"
+    ).df()

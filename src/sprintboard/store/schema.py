@@ -198,9 +198,24 @@ _V2 = (
     )""",
 )
 
+# What the team calls better for a model metric, and the baseline and target it measures progress against (from
+# the backlog file's ``metrics`` list).
+_V3 = (
+    """
+    CREATE TABLE metric_goals (
+        key         VARCHAR PRIMARY KEY,
+        better      VARCHAR,
+        baseline    DOUBLE,
+        target      DOUBLE,
+        headline    BOOLEAN NOT NULL DEFAULT false,
+        source_path VARCHAR NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "hypothesis decisions", _V2),
+    Migration(3, "metric goals", _V3),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -7,7 +7,9 @@ import streamlit as st
 
 from sprintboard.analytics import hypothesis_data
 from sprintboard.analytics.backlog_data import sprints_frame
+from sprintboard.ui.access import edit_access, sign_in_control
 from sprintboard.ui.data import query
+from sprintboard.ui.edits import save_decision
 from sprintboard.ui.frame import store_header
 from sprintboard.ui.hypothesis_charts import VERDICT_COLOURS, evidence_figure
 from sprintboard.ui.selection import select_in_url
@@ -18,6 +20,25 @@ ALL_SPRINTS = "(all sprints)"
 st.title("Hypotheses")
 if not store_header():
     st.stop()
+access = edit_access()
+
+
+def decision_form(hypothesis_id: str, computed: str) -> None:
+    """A form recording a person's final decision, which overrides the computed verdict (both stay shown)."""
+    with st.expander("Record a decision"), st.form(f"decide_{hypothesis_id}", clear_on_submit=True):
+        decision = st.selectbox("Decision", hypothesis_data.DECISIONS,
+                                index=hypothesis_data.DECISIONS.index(computed)
+                                if computed in hypothesis_data.DECISIONS else 0)
+        note = st.text_area("Why", max_chars=2000)
+        who = access.user or st.text_input("Your name", max_chars=100)
+        if st.form_submit_button("Record decision"):
+            if not who or not who.strip():
+                st.error("Say who decides: the decision is recorded with a name.")
+                return
+            save_decision(hypothesis_id, decision, note.strip(), who.strip())
+            st.toast(f"Recorded: {hypothesis_id} {decision}.")
+            st.rerun()
+
 
 now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 sprints = query(sprints_frame).sort_values("start_date", ascending=False)
@@ -28,6 +49,9 @@ sprint_id = select_in_url("Sprint", list(names), "sprint", format_func=names.get
 everything = query(hypothesis_data.sprint_hypotheses, None, now)
 cards = [card for card in everything if sprint_id in (ALL_SPRINTS, card.sprint_id)]
 
+if not access.allowed:
+    st.caption(access.reason)
+    sign_in_control(access)
 st.caption("What am I looking at: each hypothesis the team set out to test, and what its experiment runs say. "
            "Supported and refuted are both results; inconclusive means the runs do not decide yet.")
 if not cards:
@@ -74,6 +98,8 @@ for card in cards:
         if verdict.excluded_runs:
             st.caption("Not counted as evidence: " + ", ".join(
                 f"{escape_markdown(run)} ({state})" for run, state in verdict.excluded_runs.items()))
+        if access.allowed:
+            decision_form(card.hypothesis_id, verdict.computed)
 
 st.markdown("#### Hit rate per sprint")
 st.caption("How many hypotheses each sprint tested and how they ended (a recorded decision counts over the computed "

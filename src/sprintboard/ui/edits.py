@@ -1,0 +1,16 @@
+"""Changes people make from the pages, written to the store in one write session each (see ``ui.access``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sprintboard.analytics.hypothesis_data import record_decision
+from sprintboard.store import write_session
+from sprintboard.ui.data import db_path
+
+
+def save_decision(hypothesis_id: str, decision: str, note: str | None, decided_by: str) -> None:
+    """Record a person's final decision on a hypothesis; the pages show it at once (the store version changes)."""
+    with write_session(db_path()) as writer:
+        record_decision(writer.con, hypothesis_id, decision, note or None, decided_by,
+                        datetime.now(UTC).replace(tzinfo=None))

@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("pages/sprint_flow.py", title="Sprint and flow", icon=":material/trending_down:"),
         st.Page("pages/hypotheses.py", title="Hypotheses", icon=":material/science:"),
         st.Page("pages/metrics.py", title="Model metrics", icon=":material/show_chart:"),
+        st.Page("pages/bias.py", title="Bias checks", icon=":material/balance:"),
         st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
         st.Page("pages/data_sources.py", title="Data sources", icon=":material/database:"),
     ]

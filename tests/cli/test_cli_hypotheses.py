@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from sprintboard.cli import main
+from sprintboard.store import write_session
 
 
 def run(*args: str):
@@ -40,5 +41,16 @@ def test_check_fails_the_sprint_whose_runs_lack_a_commit_or_notes(demo_store):
     failing = run("check", "--sprint", "S2", "--db", str(demo_store), "--format", "csv")
     assert failing.exit_code == 1
     assert "reproducible,fail,no git commit or config: s2-mlp-s2" in failing.output
-    passing = run("check", "--sprint", "S1", "--db", str(demo_store))
-    assert passing.exit_code == 0, passing.output
+
+
+def test_the_bias_gate_fails_a_recall_gap_and_is_not_applicable_without_predictions(demo_store):
+    gated = run("check", "--sprint", "S1", "--db", str(demo_store), "--format", "csv")
+    assert gated.exit_code == 1
+    # The baseline finds men's positives more often than women's, and the race groups are too small to tell.
+    assert ("INC-104,Logistic regression reaches validation AUC 0.88,bias check,fail,"
+            "s1-logreg-s0: tpr by sex inconclusive; s1-logreg-s0: tpr by race fail") in gated.output
+    with write_session(demo_store) as writer:
+        writer.con.execute("DELETE FROM predictions WHERE run_id LIKE 's1-%'")
+    ungated = run("check", "--sprint", "S1", "--db", str(demo_store), "--format", "csv")
+    assert ungated.exit_code == 0, ungated.output
+    assert "INC-104,Logistic regression reaches validation AUC 0.88,bias check,n/a" in ungated.output

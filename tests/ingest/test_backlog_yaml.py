@@ -42,6 +42,12 @@ events:
 metrics:
   - {key: val/top1, better: higher, baseline: 0.71, target: 0.74, headline: true}
   - {key: val/loss, baseline: -0.5}
+fairness:
+  table: val/preds
+  attributes: [sex, race]
+  action: Punitive
+  band: [0.9, 1.1]
+  min_group_size: 50
 """
 
 
@@ -70,6 +76,10 @@ def test_a_small_backlog_loads_every_field(tmp_path):
     assert (top1.key, top1.better, top1.baseline, top1.target, top1.headline) == ("val/top1", "higher", 0.71, 0.74,
                                                                                     True)
     assert (loss.better, loss.baseline, loss.target, loss.headline) == (None, -0.5, None, False)
+    policy = backlog.fairness
+    assert (policy.table_key, policy.attributes, policy.action, policy.reach, policy.band_low, policy.band_high,
+            policy.min_group_size, policy.label) == ("val/preds", ["sex", "race"], "punitive", None, 0.9, 1.1, 50,
+                                                     None)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +99,10 @@ def test_a_small_backlog_loads_every_field(tmp_path):
         (("headline: true", "headline: yes please"), "metrics[0].headline: must be true or false"),
         (("key: val/loss", "key: val/top1"), "metric 'val/top1' appears twice"),
         (("{key: val/loss, ", "{"), "metrics[1].key: is required"),
+        (("action: Punitive", "action: helpful"), "fairness.action: 'helpful' is not one of punitive, assistive"),
+        (("band: [0.9, 1.1]", "band: [1.1, 1.3]"), "fairness.band: must be positive and hold 1"),
+        (("band: [0.9, 1.1]", "band: 0.8"), "fairness.band: must be two numbers like [0.8, 1.25]"),
+        (("min_group_size: 50", "min_group_size: 2.5"), "fairness.min_group_size: must be a whole number"),
     ],
 )
 def test_a_bad_entry_is_named_with_its_field(tmp_path, change, message):

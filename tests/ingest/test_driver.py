@@ -26,7 +26,8 @@ def test_a_backlog_loads_and_loading_it_again_changes_nothing(tmp_path, store_pa
     assert [o.status for o in first.outcomes] == ["loaded"]
     counts = _counts(store_path)
     assert (counts["sprints"], counts["work_items"], counts["hypotheses"]) == (4, 26, 7)
-    assert counts["item_events"] == first.outcomes[0].counts.backlog_rows - 4 - 26 - 7
+    # sprints, items, hypotheses, two metric goals and the fairness policy besides the events
+    assert counts["item_events"] == first.outcomes[0].counts.backlog_rows - 4 - 26 - 7 - 2 - 1
 
     second = ingest_paths(store_path, [backlog])
     assert [o.status for o in second.outcomes] == ["unchanged"]

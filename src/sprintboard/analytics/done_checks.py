@@ -6,7 +6,9 @@ Checks (each ``pass``, ``fail`` or ``n/a`` with a plain-language detail):
   fail; open is n/a until runs finish). Other items: n/a;
 * **reproducible** -- every finished run testing the item records a git commit and a config;
 * **documented** -- every finished run testing the item has notes;
-* **bias check** -- n/a: bias checks are not computed yet.
+* **bias check** -- the finished runs' logged predictions pass the team's bias check (see
+  :func:`sprintboard.analytics.bias_data.bias_gate`: Fail or Inconclusive on a metric that matters fails, n/a
+  without a predictions table or with too little data).
 
 A run tests an item when it is linked to the item's hypothesis (see :mod:`sprintboard.analytics.hypothesis_data`)
 or names the item in its ``hyp:`` tag or ``hypothesis`` config key. Items without runs get n/a for the run checks.
@@ -19,6 +21,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from sprintboard.analytics.bias_data import bias_gate
 from sprintboard.analytics.hypothesis_data import sprint_hypotheses
 
 CHECKS = ("baseline reached", "reproducible", "documented", "bias check")
@@ -70,5 +73,5 @@ def definition_of_done(con: duckdb.DuckDBPyConnection, sprint_id: str, as_of: da
             silent = finished[finished["notes"].isna() | (finished["notes"].str.strip() == "")]["run_id"].tolist()
             rows.append([item_id, title, "documented", "fail" if silent else "pass",
                          f"no notes: {', '.join(silent)}" if silent else f"{len(finished)} runs have notes"])
-        rows.append([item_id, title, "bias check", "n/a", "bias checks are not computed yet"])
+        rows.append([item_id, title, "bias check", *bias_gate(con, finished["run_id"].tolist())])
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)

@@ -197,7 +197,8 @@ def build_backlog() -> dict[str, Any]:
     sprints = [{"id": s.sprint_id, "name": s.name, "goal": s.goal, "start": s.start.isoformat(),
                 "end": s.end.isoformat(), "state": "closed"} for s in SPRINTS]
     events.sort(key=lambda e: (e["at"], e["item"]))
-    return {"team": TEAM, "sprints": sprints, "items": items, "events": events, "metrics": METRIC_GOALS}
+    return {"team": TEAM, "sprints": sprints, "items": items, "events": events, "metrics": METRIC_GOALS,
+            "fairness": FAIRNESS}
 
 
 # The Sprint 1 logistic-regression baseline sets the baselines; the team aims for 2.5 AUC points above it.
@@ -205,6 +206,13 @@ METRIC_GOALS = [
     {"key": "val/auc", "better": "higher", "baseline": 0.900, "target": 0.925, "headline": True},
     {"key": "val/brier", "better": "lower", "baseline": 0.109, "target": 0.095},
 ]
+
+
+# The demo model picks people for an outreach programme with room for a few of them: missing someone in need is the
+# harm, so recall parity matters most (the Sprint 3 goal is the recall gap between women and men).
+FAIRNESS = {"table": "val/predictions", "label": "label", "prediction": "prediction", "score": "score",
+            "attributes": ["sex", "race"], "action": "assistive", "reach": "few", "band": [0.8, 1.25],
+            "min_group_size": 30}
 
 
 def write_backlog(path: Path) -> Path:

@@ -16,6 +16,7 @@ import yaml
 from sprintboard.ingest.parsed import (
     ParsedBacklog,
     ParsedEvent,
+    ParsedFairnessPolicy,
     ParsedHypothesis,
     ParsedItem,
     ParsedMetricGoal,
@@ -27,7 +28,9 @@ from sprintboard.store.errors import InputError
 ITEM_TYPES = ("story", "hypothesis", "spike", "task", "bug")
 EVENT_FIELDS = ("status", "sprint", "points", "timebox_hours", "created")
 AGGREGATIONS = ("best", "mean")
-BACKLOG_KEYS = frozenset({"sprints", "items", "events", "metrics"})
+BACKLOG_KEYS = frozenset({"sprints", "items", "events", "metrics", "fairness"})
+ACTIONS = ("punitive", "assistive")
+REACHES = ("most", "few")
 BETTER = ("higher", "lower")
 
 
@@ -119,7 +122,7 @@ def _entries(path: Path, document: dict, section: str) -> list[Entry]:
 
 def looks_like_backlog(document: Any) -> bool:
     """A YAML document is a backlog file when it is a mapping with at least one of sprints, items, events,
-    metrics."""
+    metrics, fairness."""
     return isinstance(document, dict) and bool(BACKLOG_KEYS & set(document))
 
 
@@ -155,6 +158,9 @@ def backlog_from_document(path: Path, document: dict) -> ParsedBacklog:
 
     for entry in _entries(path, document, "metrics"):
         backlog.metric_goals.append(metric_goal_from_entry(entry))
+
+    if document.get("fairness") is not None:
+        backlog.fairness = fairness_from_entry(Entry(path, "fairness", document["fairness"]))
     check_ids_unique(path, backlog)
     return backlog
 
@@ -217,6 +223,35 @@ def metric_goal_from_entry(entry: Entry) -> ParsedMetricGoal:
         baseline=_signed_number(entry, "baseline"),
         target=_signed_number(entry, "target"),
         headline=headline,
+    )
+
+
+def fairness_from_entry(entry: Entry) -> ParsedFairnessPolicy:
+    """The bias-check policy: columns of the predictions table, attributes, action, band, minimum group size."""
+    band = entry.raw.get("band")
+    low = high = None
+    if band is not None:
+        if (not isinstance(band, list) or len(band) != 2
+                or not all(isinstance(edge, int | float) and not isinstance(edge, bool) for edge in band)):
+            raise entry.fail("band", f"must be two numbers like [0.8, 1.25], got {band!r}")
+        low, high = float(band[0]), float(band[1])
+        if not 0 < low <= 1 <= high:
+            raise entry.fail("band", f"must be positive and hold 1 (equal rates), got {band!r}")
+    size = entry.number("min_group_size")
+    if size is not None and (size < 1 or size != int(size)):
+        raise entry.fail("min_group_size", f"must be a whole number of at least 1, got {size:g}")
+    return ParsedFairnessPolicy(
+        table_key=entry.text("table"),
+        label=entry.text("label"),
+        prediction=entry.text("prediction"),
+        score=entry.text("score"),
+        threshold=_signed_number(entry, "threshold"),
+        attributes=entry.strings("attributes"),
+        action=None if entry.raw.get("action") is None else entry.choice("action", ACTIONS, "assistive"),
+        reach=None if entry.raw.get("reach") is None else entry.choice("reach", REACHES, "most"),
+        band_low=low,
+        band_high=high,
+        min_group_size=None if size is None else int(size),
     )
 
 

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun, split_value, to_json
+from sprintboard.ingest.parsed import ParsedBacklog, ParsedFairnessPolicy, ParsedRun, split_value, to_json
 
 _SPRINT_TAG = re.compile(r"^sprint:(.+)$")
 _HYPOTHESIS_TAG = re.compile(r"^hyp:(.+)$")
@@ -226,6 +226,24 @@ def load_backlog(con: duckdb.DuckDBPyConnection, backlog: ParsedBacklog, source_
         con.execute("DELETE FROM metric_goals WHERE key = ?", [goal.key])
         con.execute("INSERT INTO metric_goals VALUES (?, ?, ?, ?, ?, ?)",
                     [goal.key, goal.better, goal.baseline, goal.target, goal.headline, source_path])
+    if backlog.fairness is not None:
+        save_fairness_policy(con, backlog.fairness, source_path)
     rows = (len(backlog.sprints) + len(backlog.items) + len(backlog.events) + len(backlog.hypotheses)
-            + len(backlog.metric_goals))
+            + len(backlog.metric_goals) + (backlog.fairness is not None))
     return LoadCounts(backlog_rows=rows)
+
+
+_POLICY_FIELDS = ("table_key", "label", "prediction", "score", "threshold", "attributes", "action", "reach",
+                  "band_low", "band_high", "min_group_size")
+
+
+def save_fairness_policy(con: duckdb.DuckDBPyConnection, policy: ParsedFairnessPolicy, source_path: str) -> None:
+    """Replace the store's bias-check policy with ``policy``; a field it leaves empty keeps the stored value."""
+    stored = con.execute(f"SELECT {', '.join(_POLICY_FIELDS)} FROM fairness_policy").fetchone()  # noqa: S608
+    given = [getattr(policy, name) for name in _POLICY_FIELDS]
+    kept = [new if new not in (None, []) else old for new, old in zip(given, stored or (None,) * len(given),
+                                                                        strict=True)]
+    kept[_POLICY_FIELDS.index("attributes")] = kept[_POLICY_FIELDS.index("attributes")] or []
+    con.execute("DELETE FROM fairness_policy")
+    con.execute(f"INSERT INTO fairness_policy ({', '.join(_POLICY_FIELDS)}, source_path) "  # noqa: S608 - ours
+                f"VALUES ({', '.join('?' * (len(_POLICY_FIELDS) + 1))})", [*kept, source_path])

@@ -268,6 +268,23 @@ class ParsedMetricGoal:
 
 
 @dataclass
+class ParsedFairnessPolicy:
+    """How the team's bias checks run (see ``docs/schema.md``, table ``fairness_policy``)."""
+
+    table_key: str | None = None
+    label: str | None = None
+    prediction: str | None = None
+    score: str | None = None
+    threshold: float | None = None
+    attributes: list[str] = field(default_factory=list)
+    action: str | None = None
+    reach: str | None = None
+    band_low: float | None = None
+    band_high: float | None = None
+    min_group_size: int | None = None
+
+
+@dataclass
 class ParsedHypothesis:
     """A hypothesis card; ``criteria`` is the success expression, ``aggregation`` how runs combine (best | mean)."""
 
@@ -291,4 +308,5 @@ class ParsedBacklog:
     events: list[ParsedEvent] = field(default_factory=list)
     hypotheses: list[ParsedHypothesis] = field(default_factory=list)
     metric_goals: list[ParsedMetricGoal] = field(default_factory=list)
+    fairness: ParsedFairnessPolicy | None = None
 

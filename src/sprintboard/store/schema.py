@@ -212,10 +212,31 @@ _V3 = (
     )""",
 )
 
+# How the team's bias checks run (from the backlog file's ``fairness`` mapping, or the action answered on the Bias
+# page): one row for the store.
+_V4 = (
+    """
+    CREATE TABLE fairness_policy (
+        table_key      VARCHAR,
+        label          VARCHAR,
+        prediction     VARCHAR,
+        score          VARCHAR,
+        threshold      DOUBLE,
+        attributes     VARCHAR[] NOT NULL DEFAULT [],
+        action         VARCHAR,
+        reach          VARCHAR,
+        band_low       DOUBLE,
+        band_high      DOUBLE,
+        min_group_size INTEGER,
+        source_path    VARCHAR NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "hypothesis decisions", _V2),
     Migration(3, "metric goals", _V3),
+    Migration(4, "fairness policy", _V4),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sprintboard.analytics.hypothesis_data import record_decision
+from sprintboard.ingest.loader import save_fairness_policy
+from sprintboard.ingest.parsed import ParsedFairnessPolicy
 from sprintboard.store import write_session
 from sprintboard.ui.data import db_path
 
@@ -14,3 +16,9 @@ def save_decision(hypothesis_id: str, decision: str, note: str | None, decided_b
     with write_session(db_path()) as writer:
         record_decision(writer.con, hypothesis_id, decision, note or None, decided_by,
                         datetime.now(UTC).replace(tzinfo=None))
+
+
+def save_fairness_action(action: str, reach: str | None) -> None:
+    """Record, for the whole project, what the model's positive prediction does to a person (see bias_context)."""
+    with write_session(db_path()) as writer:
+        save_fairness_policy(writer.con, ParsedFairnessPolicy(action=action, reach=reach), "app")

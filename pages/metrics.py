@@ -82,7 +82,7 @@ def chosen_runs() -> list[str]:
 
 
 def zoom_range(extent: tuple[float, float] | None) -> tuple[float, float] | None:
-    """The x range in the URL (``?x=lo:hi``), when it overlaps the data."""
+    """The x range in the URL (``?x=lo:hi``), when it overlaps the data (``extent``)."""
     text = st.query_params.get("x", "")
     try:
         low, high = (float(part) for part in text.split(":"))
@@ -121,9 +121,9 @@ def show_curves(run_ids: list[str]) -> None:
     else:
         band = select_in_url("Band", ["minmax", "std"], "band", container=columns[2],
                              format_func={"minmax": "Lowest to highest run", "std": "±1 standard deviation"}.get)
-    whole = curves.CurveQuery(tuple(run_ids), tuple(keys), x_axis)
-    extent = query(curves.x_extent, whole)
-    zoom = zoom_range(extent)
+    # The extent is read only to check a zoom in the URL: without one, the lines themselves hold both ends.
+    zoom = zoom_range(query(curves.x_extent, curves.CurveQuery(tuple(run_ids), tuple(keys), x_axis))
+                      if "x" in st.query_params else None)
     if zoom:
         left, right = st.columns([4, 1])
         left.caption(f"Zoomed to {curves.X_LABELS.get(x_axis, x_axis)} {zoom[0]:.6g} – {zoom[1]:.6g}, "

@@ -109,3 +109,13 @@ def test_bad_queries_are_refused():
         CurveQuery(("a",), ("loss",), "epoch")
     with pytest.raises(ValueError, match="budget"):
         CurveQuery(("a",), ("loss",), budget=3)
+
+
+def test_a_value_reached_at_several_steps_is_kept_at_the_first_every_time(con):
+    values = [0.5] * 20_000
+    for step in (7_882, 7_891, 15_000):  # a capped metric touching 1.0 several times in a bucket
+        values[step] = 1.0
+    log(con, "a", "acc", values)
+    runs = [metric_lines(con, CurveQuery(("a",), ("acc",), budget=400)) for _ in range(3)]
+    kept = [sorted(run.loc[run["y"] == 1.0, "x"].tolist()) for run in runs]
+    assert kept[0] == kept[1] == kept[2] and 7_882 in kept[0] and 7_891 not in kept[0]

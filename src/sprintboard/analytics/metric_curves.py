@@ -10,7 +10,8 @@ A *line* is one metric of one run against an x-axis:
 
 Downsampling (M4): a line with more points than the budget is cut into ``budget // 4`` equal-width buckets of x,
 and each bucket keeps its first and last point and its lowest and highest value. So every local extreme of the data
-and both ends survive -- unlike random sampling, which drops spikes. A zoomed range is re-queried from the store at
+and both ends survive -- unlike random sampling, which drops spikes. A value reached at several x is kept at the
+first of them, so the same data always gives the same points. A zoomed range is re-queried from the store at
 full resolution up to the same budget. DuckDB does the filtering and bucketing; only the kept points reach Python.
 
 *Grouped* lines aggregate the runs of a group (a sprint, a W&B group or a config value) on a shared x grid:
@@ -98,7 +99,7 @@ def metric_lines(con: duckdb.DuckDBPyConnection, query: CurveQuery) -> pd.DataFr
         extremes AS (
             SELECT run_id, key, any_value(points) AS points,
                    [ {{'x': min(x), 'y': arg_min(y, x)}}, {{'x': max(x), 'y': arg_max(y, x)}},
-                     {{'x': arg_min(x, y), 'y': min(y)}}, {{'x': arg_max(x, y), 'y': max(y)}} ] AS kept
+                     {{'x': arg_min(x, (y, x)), 'y': min(y)}}, {{'x': arg_max(x, (y, -x)), 'y': max(y)}} ] AS kept
             FROM bucketed GROUP BY run_id, key, bucket)
         SELECT run_id, key, x, y, points FROM small
         UNION

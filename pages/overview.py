@@ -1,15 +1,22 @@
-"""Overview: the sprints in the store, and the chosen sprint's goal, progress and items."""
+"""Overview: the chosen sprint's review on one screen, or -- in presentation mode -- one agenda section per screen."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
 
+from sprintboard.analytics.sprint_review import sprint_review
 from sprintboard.analytics.sprint_summary import sprint_items, sprint_overview
+from sprintboard.ui import review_sections as sections
 from sprintboard.ui.data import query
 from sprintboard.ui.frame import store_header
+from sprintboard.ui.presentation import agenda_navigation, presenting, start_presenting_control
 from sprintboard.ui.selection import select_in_url
 from sprintboard.ui.text import escape_markdown
 
-st.title("Sprint overview")
-if not store_header():
+present = presenting()
+if not present:
+    st.title("Sprint overview")
+if not store_header(compact=present):
     st.stop()
 
 sprints = query(sprint_overview)
@@ -18,18 +25,38 @@ if sprints.empty:
     st.stop()
 
 names = dict(zip(sprints["sprint_id"], sprints["name"], strict=True))
-sprint_id = select_in_url("Sprint", list(sprints["sprint_id"]), "sprint", format_func=names.get)
-chosen = sprints.set_index("sprint_id").loc[sprint_id]
+sprint_id = select_in_url("Sprint", list(sprints["sprint_id"]), "sprint", format_func=names.get,
+                          container=st.sidebar if present else st)
+# The hour, not the second: the review stays cached within the hour.
+now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+review = query(sprint_review, sprint_id, now)
 
-st.subheader(escape_markdown(chosen["name"]))
-st.markdown(f"**Goal:** {escape_markdown(chosen['goal'] or 'no goal recorded')}")
-st.caption(f"{chosen['start_date']:%a %d %b %Y} to {chosen['end_date']:%a %d %b %Y}")
+if present:
+    section = agenda_navigation(list(sections.AGENDA), sections.AGENDA)
+    st.header(f"{escape_markdown(review.name)} · {sections.AGENDA[section]}", anchor=False)
+    sections.show(section, review)
+    st.stop()
 
-points, items, hypotheses, runs = st.columns(4)
-points.metric("Points done", f"{chosen['points_done']:g} of {chosen['points']:g}")
-items.metric("Items done", f"{chosen['items_done']} of {chosen['items']}")
-hypotheses.metric("Hypotheses", int(chosen["hypotheses"]))
-runs.metric("Experiment runs", int(chosen["runs"]))
+start_presenting_control()
+st.subheader(escape_markdown(review.name))
+sections.goal(review)
+left, right = st.columns(2)
+with left, st.container(border=True):
+    st.markdown("##### Burndown")
+    sections.burndown(review)
+with right, st.container(border=True):
+    st.markdown("##### Hypotheses")
+    sections.hypotheses(review)
+left, right = st.columns(2)
+with left, st.container(border=True):
+    st.markdown("##### Model metric")
+    sections.metric(review)
+with right, st.container(border=True):
+    st.markdown("##### Bias check of the best model")
+    sections.bias(review)
+with st.container(border=True):
+    st.markdown("##### Definition of Done and decisions")
+    sections.decisions(review)
 
 st.markdown("#### Items in this sprint")
 st.caption("Every backlog item now in the sprint, with its status; carried-over work counts where it was finished.")

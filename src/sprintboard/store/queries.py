@@ -88,12 +88,15 @@ def runs_table(con: duckdb.DuckDBPyConnection, sprint_id: str | None = None) -> 
 
 
 def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """What every page says about the data: demo or not, the last load, how many sources and runs."""
+    """What every page says about the data: demo or not, the last load, how many sources (in all, and per format)
+    and runs."""
     (sources,) = con.execute("SELECT count(DISTINCT path) FROM ingest_log WHERE status = 'loaded'").fetchone()
     (runs,) = con.execute("SELECT count(*) FROM runs").fetchone()
     (sprints,) = con.execute("SELECT count(*) FROM sprints").fetchone()
+    formats = source_formats(con)
     return {"demo": is_demo_store(con), "last_ingest": last_ingest(con), "sources": int(sources),
-            "runs": int(runs), "sprints": int(sprints)}
+            "runs": int(runs), "sprints": int(sprints),
+            "formats": dict(zip(formats["format"], formats["sources"].astype(int), strict=True))}
 
 
 def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:

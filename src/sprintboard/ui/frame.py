@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from sprintboard.store import StoreError, queries
@@ -28,9 +30,25 @@ def store_header(compact: bool = False) -> bool:
         )
     last = status["last_ingest"]
     when = f"{last['finished_at']:%Y-%m-%d %H:%M} UTC" if last else "never"
-    st.caption(
+    formats = ", ".join(f"{count} {name}" for name, count in status["formats"].items())
+    text, share = st.columns([6, 1], vertical_alignment="center")
+    text.caption(
         f"{'Demo data · ' if status['demo'] and compact else ''}"
-        f"Data as of {when} · {status['sources']} sources · {status['runs']} runs · "
+        f"Data as of {when} · {status['sources']} sources ({formats or 'none'}) · {status['runs']} runs · "
         f"{status['sprints']} sprints · store `{db_path()}`"
     )
+    share_link(share)
     return True
+
+
+def current_link() -> str:
+    """The URL of this view: the page's address and every selection in its query string."""
+    query = urlencode(st.query_params.to_dict())
+    return f"{st.context.url or ''}{'?' + query if query else ''}"
+
+
+def share_link(container=st) -> None:
+    """A "Copy link" control: the link to this exact view, in a box with a copy button."""
+    with container.popover("Copy link", icon=":material/link:"):
+        st.caption("This link opens the same page with the same selections.")
+        st.code(current_link(), language=None, wrap_lines=True)

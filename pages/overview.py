@@ -10,6 +10,7 @@ from sprintboard.ui import review_sections as sections
 from sprintboard.ui.data import query
 from sprintboard.ui.frame import store_header
 from sprintboard.ui.presentation import agenda_navigation, presenting, start_presenting_control
+from sprintboard.ui.report_download import report_download_button
 from sprintboard.ui.selection import select_in_url
 from sprintboard.ui.text import escape_markdown
 
@@ -37,7 +38,11 @@ if present:
     sections.show(section, review)
     st.stop()
 
-start_presenting_control()
+controls = st.columns([1, 1, 4])
+with controls[0]:
+    start_presenting_control()
+with controls[1]:
+    report_download_button(sprint_id)
 st.subheader(escape_markdown(review.name))
 sections.goal(review)
 left, right = st.columns(2)

@@ -256,7 +256,7 @@ def _shorten(text: str | None, width: int = 40) -> str:
 
 
 # Commands kept in modules of their own register themselves on ``main`` when imported.
-from sprintboard import cli_bias, cli_hypotheses, cli_sprint  # noqa: E402, F401
+from sprintboard import cli_bias, cli_hypotheses, cli_report, cli_sprint  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

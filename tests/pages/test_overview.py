@@ -87,3 +87,9 @@ def test_presentation_mode_shows_one_section_and_moves_through_the_agenda(app):
     assert at.header[0].value.endswith("Model metric") and at.get("plotly_chart")  # the frontier chart
     next(b for b in at.button if b.label == "Exit").click().run()
     assert "present" not in at.query_params and at.title[0].value == "Sprint overview"
+
+
+def test_the_review_can_be_downloaded_as_one_html_file(app):
+    at = app(sprint="S2")
+    (button,) = [b for b in at.get("download_button") if "Download the review" in b.proto.label]
+    assert button.proto.deferred_file_id  # built on the click: the report's content is tested in tests/report

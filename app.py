@@ -14,8 +14,10 @@ navigation = st.navigation(
         st.Page("pages/hypotheses.py", title="Hypotheses", icon=":material/science:"),
         st.Page("pages/metrics.py", title="Model metrics", icon=":material/show_chart:"),
         st.Page("pages/bias.py", title="Bias checks", icon=":material/balance:"),
+        st.Page("pages/retro.py", title="Retro", icon=":material/forum:"),
         st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
         st.Page("pages/data_sources.py", title="Data sources", icon=":material/database:"),
+        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ]
 )
 navigation.run()

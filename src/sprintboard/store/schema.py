@@ -232,11 +232,34 @@ _V4 = (
     )""",
 )
 
+# What the team said in its retrospectives: what went well, what to improve, and the actions it agreed on. Notes are
+# written from the app (never loaded from files), so re-ingesting a backlog keeps them. Only actions have a state; an
+# open action of one sprint shows in later sprints' retros until it is marked done (see analytics.retro_notes).
+_V5 = (
+    "CREATE SEQUENCE retro_notes_seq START 1",
+    """
+    CREATE TABLE retro_notes (
+        note_id                BIGINT PRIMARY KEY DEFAULT nextval('retro_notes_seq'),
+        sprint_id              VARCHAR NOT NULL,
+        kind                   VARCHAR NOT NULL CHECK (kind IN ('went_well', 'to_improve', 'action')),
+        text                   VARCHAR NOT NULL,
+        author                 VARCHAR,
+        created_at             TIMESTAMP NOT NULL,
+        action_state           VARCHAR CHECK (action_state IN ('open', 'done')),
+        carried_from_sprint_id VARCHAR,
+        done_at                TIMESTAMP,
+        done_by                VARCHAR,
+        CHECK ((kind = 'action') = (action_state IS NOT NULL)),
+        CHECK (kind = 'action' OR carried_from_sprint_id IS NULL)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "hypothesis decisions", _V2),
     Migration(3, "metric goals", _V3),
     Migration(4, "fairness policy", _V4),
+    Migration(5, "retro notes", _V5),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

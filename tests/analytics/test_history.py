@@ -7,6 +7,7 @@ import math
 import pyarrow as pa
 
 from sprintboard.analytics.history import metric_keys, metric_series, run_key_values
+from sprintboard.ingest.loader import refresh_metric_keys
 from tests.analytics.rows import add_run
 
 
@@ -16,6 +17,7 @@ def _log(con, run_id: str, key: str, values: list[float]) -> None:
     points = pa.table({"step": range(len(values)), "value": pa.array(values, pa.float64())})  # noqa: F841
     con.execute("INSERT INTO history (run_id, step, key, value_num) SELECT ?, step, ?, value FROM points",
                 [run_id, key])
+    refresh_metric_keys(con, run_id)
 
 
 def test_below_the_budget_every_point_comes_back_in_step_order(con):

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from sprintboard.analytics.metric_curves import CurveQuery, group_lines, metric_catalog, metric_lines, x_extent
+from sprintboard.ingest.loader import refresh_metric_keys
 from tests.analytics.rows import add_run, add_sprint
 
 
@@ -20,6 +21,7 @@ def log(con, run_id: str, key: str, values: list[float], runtime_per_step: float
                        "value": pa.array(values, pa.float64())})
     con.execute("""INSERT INTO history (run_id, step, runtime_s, key, value_num)
                    SELECT ?, step, step * ?, ?, value FROM points""", [run_id, runtime_per_step, key])
+    refresh_metric_keys(con, run_id)
 
 
 def test_each_line_keeps_its_spike_and_both_ends_within_the_budget(con):

@@ -97,3 +97,17 @@ def test_loading_metric_goals_again_replaces_each_keys_row(con):
                  "plan.yaml")
     rows = con.execute("SELECT key, better, baseline, target, headline FROM metric_goals ORDER BY key").fetchall()
     assert rows == [("val/auc", "higher", 0.91, 0.95, True), ("val/loss", None, 0.4, None, False)]
+
+
+def test_the_metric_list_follows_the_history_of_a_resumed_run(con):
+    first = ParsedRun(run_id="r1", state="running/killed")
+    for step in range(3):
+        first.history.append(step, None, None, "loss", 1.0 / (step + 1))
+    first.history.append(0, None, None, "note", "text only")
+    load_run(con, first, "a.wandb")
+    resumed = ParsedRun(run_id="r1", state="finished")
+    for step in range(3, 5):
+        resumed.history.append(step, None, None, "loss", 0.1)
+        resumed.history.append(step, None, None, "acc", 0.9)
+    load_run(con, resumed, "b.wandb")
+    assert con.execute("SELECT key, points FROM metric_keys ORDER BY key").fetchall() == [("acc", 2), ("loss", 5)]

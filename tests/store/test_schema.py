@@ -113,3 +113,15 @@ def test_a_version_1_store_with_data_gains_the_decisions_table_when_opened(store
         assert schema_version_of(con, store_path) == CURRENT_VERSION
         assert con.execute("SELECT name FROM sprints").fetchall() == [("Sprint 1",)]
         assert con.execute("SELECT decision FROM hypothesis_decisions").fetchall() == [("refuted",)]
+
+
+def test_migrating_a_store_with_history_lists_its_metrics(store_path):
+    con = duckdb.connect(str(store_path))
+    apply_migrations(con, store_path, MIGRATIONS[:5])
+    con.execute("""INSERT INTO history (run_id, step, key, value_num, value_text) VALUES
+                   ('r1', 0, 'loss', 1.0, NULL), ('r1', 1, 'loss', 0.5, NULL), ('r1', 0, 'note', NULL, 'hi'),
+                   ('r2', 0, 'loss', 'NaN', NULL)""")
+    con.close()
+    with read_connection(store_path) as con:
+        assert con.execute("SELECT run_id, key, points FROM metric_keys ORDER BY ALL").fetchall() == [
+            ("r1", "loss", 2), ("r2", "loss", 1)]

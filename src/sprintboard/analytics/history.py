@@ -16,7 +16,7 @@ from sprintboard.analytics.metric_curves import CurveQuery, metric_lines
 def metric_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     """The numeric metric keys a run logged, alphabetically; keys holding only text are left out."""
     rows = con.execute(
-        """SELECT DISTINCT key FROM history WHERE run_id = ? AND value_num IS NOT NULL ORDER BY key""",
+        "SELECT key FROM metric_keys WHERE run_id = ? ORDER BY key",
         [run_id],
     ).fetchall()
     return [row[0] for row in rows]

@@ -139,7 +139,15 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
         [run.run_id],
     )
     con.unregister("incoming_history")
+    refresh_metric_keys(con, run.run_id)
     return len(points)
+
+
+def refresh_metric_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Count the run's numeric metrics again over its whole history (a resumed run adds to what was there)."""
+    con.execute("DELETE FROM metric_keys WHERE run_id = ?", [run_id])
+    con.execute("""INSERT INTO metric_keys SELECT run_id, key, count(*) FROM history
+                   WHERE run_id = ? AND value_num IS NOT NULL GROUP BY run_id, key""", [run_id])
 
 
 def _load_tables(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:

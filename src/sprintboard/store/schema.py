@@ -254,12 +254,28 @@ _V5 = (
     )""",
 )
 
+# Which numeric metrics each run logged, kept by the loader with every history write: listing the store's metrics
+# (the Model metrics page opens with it) is then a read of a few thousand rows, not a scan of every point.
+_V6 = (
+    """
+    CREATE TABLE metric_keys (
+        run_id VARCHAR NOT NULL,
+        key    VARCHAR NOT NULL,
+        points BIGINT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    )""",
+    """
+    INSERT INTO metric_keys
+    SELECT run_id, key, count(*) FROM history WHERE value_num IS NOT NULL GROUP BY run_id, key""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "hypothesis decisions", _V2),
     Migration(3, "metric goals", _V3),
     Migration(4, "fairness policy", _V4),
     Migration(5, "retro notes", _V5),
+    Migration(6, "metric keys per run", _V6),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

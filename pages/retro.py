@@ -4,7 +4,6 @@ worth talking about, and the team's notes: what went well, what to improve, and 
 from datetime import UTC, datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from sprintboard.analytics import retro, retro_notes
@@ -12,11 +11,10 @@ from sprintboard.ui.access import edit_access, sign_in_control
 from sprintboard.ui.data import query
 from sprintboard.ui.edits import save_action_state, save_retro_note
 from sprintboard.ui.frame import store_header
+from sprintboard.ui.retro_charts import cycle_figure, delivery_figure, reliability_figure
 from sprintboard.ui.selection import select_in_url
 from sprintboard.ui.text import escape_markdown
-from sprintboard.ui.theme import PALETTE
 
-BLUE, ORANGE, GREEN = PALETTE[0], PALETTE[1], PALETTE[2]
 # The table's headers; the discussion prompts name the same numbers, so people can find them in the table.
 LABELS = {
     "name": "Sprint", "first_day": "From", "last_day": "To", "finished": "Finished",
@@ -30,7 +28,6 @@ LABELS = {
     "hit_rate": "Hypothesis hit rate", "metric_frontier": "Headline metric, best so far",
     "metric_gain": "Headline metric gain",
 }
-CHART_HEIGHT = 320
 NOTE_KINDS = {"went_well": "Went well", "to_improve": "To improve", "action": "Action"}
 # The tiles on top: column, label, unit.
 TILES = (("velocity", "Velocity", "points"), ("throughput", "Throughput", "items"),
@@ -40,42 +37,6 @@ st.title("Retro")
 if not store_header():
     st.stop()
 access = edit_access()
-
-
-def delivery_figure(table: pd.DataFrame) -> go.Figure:
-    """Velocity (points, left axis) and throughput (items, right axis) side by side per sprint."""
-    figure = go.Figure([
-        go.Bar(x=table["name"], y=table["velocity"], name="Velocity (points)", marker_color=GREEN, offsetgroup=0),
-        go.Bar(x=table["name"], y=table["throughput"], name="Throughput (items)", marker_color=BLUE, offsetgroup=1,
-               yaxis="y2"),
-    ])
-    figure.update_layout(title="Velocity and throughput", barmode="group", height=CHART_HEIGHT,
-                         yaxis={"title": "Points", "rangemode": "tozero"},
-                         yaxis2={"title": "Items", "overlaying": "y", "side": "right", "rangemode": "tozero",
-                                 "showgrid": False},
-                         legend={"orientation": "h", "y": -0.25})
-    return figure
-
-
-def reliability_figure(table: pd.DataFrame) -> go.Figure:
-    figure = go.Figure(go.Scatter(x=table["name"], y=table["reliability"], mode="lines+markers", line={"color": GREEN},
-                                  name="Commitment reliability",
-                                  hovertemplate="%{x}<br>%{y:.0%} of the committed points<extra></extra>"))
-    figure.add_hline(y=1.0, line={"color": "#999999", "dash": "dash"})
-    figure.update_layout(title="Commitment reliability", height=CHART_HEIGHT, yaxis={"tickformat": ".0%",
-                                                                                     "rangemode": "tozero"})
-    return figure
-
-
-def cycle_figure(table: pd.DataFrame) -> go.Figure:
-    figure = go.Figure([
-        go.Scatter(x=table["name"], y=table["cycle_p50"], mode="lines+markers", name="p50", line={"color": BLUE}),
-        go.Scatter(x=table["name"], y=table["cycle_p85"], mode="lines+markers", name="p85",
-                   line={"color": ORANGE, "dash": "dot"}),
-    ])
-    figure.update_layout(title="Cycle time", height=CHART_HEIGHT, yaxis={"title": "Days", "rangemode": "tozero"},
-                         legend={"orientation": "h", "y": -0.25})
-    return figure
 
 
 def who() -> str | None:

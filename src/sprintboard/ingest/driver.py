@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from sprintboard.ingest.detect import IngestOptions, Unit, units_for
-from sprintboard.ingest.loader import LoadCounts, load_backlog, load_run
+from sprintboard.ingest.loader import LoadCounts, load_backlog, load_runs
 from sprintboard.ingest.parsed import ParsedBacklog, ParsedRun
 from sprintboard.store.connection import write_session
 from sprintboard.store.errors import InputError
@@ -124,8 +124,8 @@ def load_parsed(
         if isinstance(parsed, ParsedBacklog):
             outcome.counts = load_backlog(con, parsed, source)
         else:
+            outcome.counts = load_runs(con, parsed, source)
             for run in parsed:
-                outcome.counts.add(load_run(con, run, source))
                 # a caveat about the whole file is repeated on each of its runs; the outcome lists it once
                 outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
         _log(con, outcome, started, size, sha)

@@ -69,42 +69,84 @@ def run_references(run: ParsedRun) -> tuple[str | None, str | None]:
 # visible) from a missing value, and DuckDB reads a pandas NaN as NULL; Arrow keeps the two apart.
 
 
-def _key_value_table(run_id: str, values: dict) -> pa.Table:
-    keys = list(values)
-    split = [split_value(value) for value in values.values()]
+def _key_value_table(runs: list[ParsedRun], section: str) -> pa.Table:
+    """The config or summary (``section``) of ``runs`` as one table of ``run_id, key, value_json, value_num,
+    value_text`` rows."""
+    run_ids, keys, jsons, nums, texts = [], [], [], [], []
+    for run in runs:
+        values = getattr(run, section)
+        run_ids.extend([run.run_id] * len(values))
+        keys.extend(values)
+        for value in values.values():
+            num, text = split_value(value)
+            jsons.append(to_json(value))
+            nums.append(num)
+            texts.append(text)
     return pa.table({
-        "run_id": pa.array([run_id] * len(keys), pa.string()),
+        "run_id": pa.array(run_ids, pa.string()),
         "key": pa.array(keys, pa.string()),
-        "value_json": pa.array([to_json(value) for value in values.values()], pa.string()),
-        "value_num": pa.array([num for num, _ in split], pa.float64()),
-        "value_text": pa.array([text for _, text in split], pa.string()),
+        "value_json": pa.array(jsons, pa.string()),
+        "value_num": pa.array(nums, pa.float64()),
+        "value_text": pa.array(texts, pa.string()),
     })
 
 
-def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> LoadCounts:
-    """Insert or update one run with its config, summary, history and tables (see the module docstring)."""
-    if run.logged_data_only:
-        _add_run_if_missing(con, run, source_path)
-        return LoadCounts(runs=1, history_rows=_load_history(con, run), table_rows=_load_tables(con, run))
-    sprint_ref, hypothesis_ref = run_references(run)
-    con.execute("DELETE FROM runs WHERE run_id = ?", [run.run_id])
-    con.execute(
-        """INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            run.run_id, run.project, run.entity, run.name, run.state, run.created_at, run.runtime_s,
-            run.exit_code, run.notes, run.user, run.group, run.job_type, list(run.tags), run.sweep_id, run.host,
-            run.git_commit, run.git_remote, run.program, run.url, sprint_ref, hypothesis_ref, source_path, _now(),
-        ],
-    )
-    for table, values in (("run_config", run.config), ("run_summary", run.summary)):
-        con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])  # noqa: S608 - table name is ours
-        con.register("incoming_values", _key_value_table(run.run_id, values))
-        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_values")  # noqa: S608 - table name is ours
-        con.unregister("incoming_values")
+_RUN_FIELDS = (  # store column, ParsedRun attribute, Arrow type
+    ("run_id", "run_id", pa.string()), ("project", "project", pa.string()), ("entity", "entity", pa.string()),
+    ("name", "name", pa.string()), ("state", "state", pa.string()), ("created_at", "created_at", pa.timestamp("us")),
+    ("runtime_s", "runtime_s", pa.float64()), ("exit_code", "exit_code", pa.int32()), ("notes", "notes", pa.string()),
+    ("user_name", "user", pa.string()), ("group_name", "group", pa.string()), ("job_type", "job_type", pa.string()),
+    ("tags", "tags", pa.list_(pa.string())), ("sweep_id", "sweep_id", pa.string()), ("host", "host", pa.string()),
+    ("git_commit", "git_commit", pa.string()), ("git_remote", "git_remote", pa.string()),
+    ("program", "program", pa.string()), ("url", "url", pa.string()),
+)
 
-    history_rows = _load_history(con, run)
-    table_rows = _load_tables(con, run)
-    return LoadCounts(runs=1, history_rows=history_rows, table_rows=table_rows)
+
+def _runs_table(runs: list[ParsedRun], source_path: str) -> pa.Table:
+    columns = {column: pa.array([getattr(run, attribute) if attribute != "tags" else list(run.tags) for run in runs],
+                                kind) for column, attribute, kind in _RUN_FIELDS}
+    references = [run_references(run) for run in runs]
+    columns["sprint_ref"] = pa.array([sprint for sprint, _ in references], pa.string())
+    columns["hypothesis_ref"] = pa.array([hypothesis for _, hypothesis in references], pa.string())
+    columns["source_path"] = pa.array([source_path] * len(runs), pa.string())
+    columns["loaded_at"] = pa.array([_now()] * len(runs), pa.timestamp("us"))
+    return pa.table(columns)
+
+
+def load_runs(con: duckdb.DuckDBPyConnection, runs: list[ParsedRun], source_path: str) -> LoadCounts:
+    """Insert or update the runs of one unit with their config, summary, history and tables (see the module
+    docstring). Run rows, config and summary go in with one statement each for the whole unit -- a runs-table export
+    holds thousands of runs, and statements per run make a transaction's commit grow with their number. A run id
+    given twice in one unit keeps its last occurrence, as loading the runs one after another would."""
+    last = {run.run_id: run for run in runs}
+    full = [run for run in last.values() if not run.logged_data_only]
+    counts = LoadCounts(runs=len(last))
+    if full:
+        incoming = {"incoming_runs": _runs_table(full, source_path),
+                    "incoming_config": _key_value_table(full, "config"),
+                    "incoming_summary": _key_value_table(full, "summary")}
+        for name, table in incoming.items():
+            con.register(name, table)
+        try:
+            for table, source in (("runs", "incoming_runs"), ("run_config", "incoming_config"),
+                                  ("run_summary", "incoming_summary")):
+                # Table names are ours, never user text.
+                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM incoming_runs)")  # noqa: S608
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")  # noqa: S608
+        finally:
+            for name in incoming:
+                con.unregister(name)
+    for run in last.values():
+        if run.logged_data_only:
+            _add_run_if_missing(con, run, source_path)
+        counts.history_rows += _load_history(con, run)
+        counts.table_rows += _load_tables(con, run)
+    return counts
+
+
+def load_run(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> LoadCounts:
+    """:func:`load_runs` of one run."""
+    return load_runs(con, [run], source_path)
 
 
 def _add_run_if_missing(con: duckdb.DuckDBPyConnection, run: ParsedRun, source_path: str) -> None:

@@ -111,3 +111,13 @@ def test_the_metric_list_follows_the_history_of_a_resumed_run(con):
         resumed.history.append(step, None, None, "acc", 0.9)
     load_run(con, resumed, "b.wandb")
     assert con.execute("SELECT key, points FROM metric_keys ORDER BY key").fetchall() == [("acc", 2), ("loss", 5)]
+
+
+def test_values_are_stored_as_the_json_that_json_dumps_writes():
+    import json
+
+    from sprintboard.ingest.parsed import to_json
+
+    for value in [0.1, 1e300, -0.0, float("nan"), float("inf"), -float("inf"), 5, -7, 10**40, 'a"b\u00e9\n\x00', "",
+                  None, True, False, [1, "x"], {"b": 1, "a": [float("nan")]}]:
+        assert to_json(value) == json.dumps(value, allow_nan=True, default=str, sort_keys=True)

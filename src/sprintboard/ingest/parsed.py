@@ -15,8 +15,10 @@ Value typing, shared by history, config and summary:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import pyarrow as pa
@@ -34,7 +36,23 @@ def split_value(value: Any) -> tuple[float | None, str | None]:
 
 
 def to_json(value: Any) -> str:
-    """JSON text of a config or summary value; NaN and Infinity are written as the bare tokens W&B itself uses."""
+    """JSON text of a config or summary value; NaN and Infinity are written as the bare tokens W&B itself uses.
+
+    Plain numbers, strings, booleans and null -- nearly every value of a runs-table export -- are written directly,
+    exactly as ``json.dumps`` writes them, without its per-call set-up; other values go through ``json.dumps``."""
+    kind = type(value)
+    if kind is float:
+        if math.isfinite(value):
+            return float.__repr__(value)
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if kind is int:
+        return int.__repr__(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
     return json.dumps(value, allow_nan=True, default=str, sort_keys=True)
 
 

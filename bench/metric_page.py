@@ -17,10 +17,11 @@ page's defaults (the 20 newest runs, metrics ``val/auc`` and ``train/loss``, ste
 
 * *open the page*: :func:`metric_catalog`, ``runs_table``, ``sprint_list`` (every view needs them; cached per
   store version, so this is the first view after an ingest);
-* *select 20 runs and 2 metrics*: :func:`x_extent` + :func:`metric_lines` + one :func:`curves_figure` per metric
+* *select 20 runs and 2 metrics*: :func:`metric_lines` + one :func:`curves_figure` per metric
   with time-weighted EMA smoothing (weight 0.6);
-* *zoom*: :func:`metric_lines` of steps 2,000–3,000 + the two figures (the extent is the cached one);
-* *x-axis relative time*: :func:`x_extent` + :func:`metric_lines` on the runtime axis + the two figures;
+* *zoom*: :func:`x_extent` (the page checks the zoom in the URL against it) + :func:`metric_lines` of steps
+  2,000–3,000 + the two figures;
+* *x-axis relative time*: :func:`metric_lines` on the runtime axis + the two figures;
 * *regroup by sprint* / *by W&B group*: :func:`group_lines` + one :func:`group_figure` per metric (min–max band);
 * *change the sprint*: :func:`sprint_values` + :func:`frontier` + :func:`frontier_figure` of ``val/auc``.
 
@@ -99,21 +100,18 @@ def open_page(call: Call, page: Page) -> list[go.Figure]:
 
 
 def select_runs(call: Call, page: Page) -> list[go.Figure]:
-    query = CurveQuery(page.run_ids, KEYS)
-    call(x_extent, query)
-    lines = call(metric_lines, query)
+    lines = call(metric_lines, CurveQuery(page.run_ids, KEYS))
     return [curves_figure(lines, key, page.labels, "step", SMOOTHING, WEIGHT) for key in KEYS]
 
 
 def zoom(call: Call, page: Page) -> list[go.Figure]:
+    call(x_extent, CurveQuery(page.run_ids, KEYS))  # the page checks a zoom in the URL against the data
     lines = call(metric_lines, CurveQuery(page.run_ids, KEYS, "step", ZOOM))
     return [curves_figure(lines, key, page.labels, "step", SMOOTHING, WEIGHT) for key in KEYS]
 
 
 def relative_time(call: Call, page: Page) -> list[go.Figure]:
-    query = CurveQuery(page.run_ids, KEYS, "runtime")
-    call(x_extent, query)
-    lines = call(metric_lines, query)
+    lines = call(metric_lines, CurveQuery(page.run_ids, KEYS, "runtime"))
     return [curves_figure(lines, key, page.labels, "runtime", SMOOTHING, WEIGHT) for key in KEYS]
 
 

@@ -126,10 +126,26 @@ def looks_like_backlog(document: Any) -> bool:
     return isinstance(document, dict) and bool(BACKLOG_KEYS & set(document))
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """PyYAML's safe loader, but dates and date-times stay text: its own conversion raises a bare ``ValueError`` on
+    a date that does not exist (``2026-02-30``); :class:`Entry` converts them and names the field at fault."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    """A YAML document as plain data, dates as text (see :class:`_DatesAsText`)."""
+    return yaml.load(text, Loader=_DatesAsText)  # noqa: S506 - a SafeLoader
+
+
 def parse_backlog_yaml(path: Path) -> ParsedBacklog:
     """Parse a backlog YAML file; raises :class:`InputError` naming the entry and field at fault."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise InputError(path, "is not UTF-8 text") from None
     except yaml.YAMLError as exc:

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from sprintboard.ingest.backlog_csv import backlog_csv_table, parse_backlog_csv
-from sprintboard.ingest.backlog_yaml import backlog_from_document, looks_like_backlog
+from sprintboard.ingest.backlog_yaml import backlog_from_document, load_yaml, looks_like_backlog
 from sprintboard.ingest.chart_csv import looks_like_chart_export, parse_chart_export, row_is_points
 from sprintboard.ingest.csv_cells import head_records
 from sprintboard.ingest.history_dump import history_json_layout, looks_like_history_csv, parse_history_dump
@@ -201,7 +201,7 @@ def _yaml_document(path: Path) -> object:
     if path.stat().st_size > _MAX_BACKLOG_BYTES:
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return None
 

@@ -101,6 +101,8 @@ def _json_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             records = json.loads(text)
         except ValueError as exc:
             raise InputError(path, f"is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InputError(path, "is not a history dump: its JSON is nested too deeply to read") from None
         if not isinstance(records, list):
             raise InputError(path, "is not a list of history records")
         numbered: Iterator[tuple[str, Any]] = ((f"record {i}", r) for i, r in enumerate(records))
@@ -122,6 +124,8 @@ def _json_lines(path: Path, text: str) -> Iterator[tuple[str, Any]]:
             yield f"line {number}", json.loads(line)
         except ValueError as exc:
             raise InputError(path, f"line {number} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InputError(path, f"line {number} is nested too deeply to read") from None
 
 
 def _step(path: Path, where: str, value: Any) -> int:

@@ -46,6 +46,15 @@ def signed(value: float) -> str:
     return f"{value:+.4f}" if abs(value) < 1000 else f"{value:+,.0f}"
 
 
+def number_param(param: str, default: float, low: float, high: float) -> float:
+    """A number from the URL within ``low``..``high``; the default for anything else (a typo in a shared link)."""
+    try:
+        value = float(st.query_params.get(param, default))
+    except ValueError:
+        return default
+    return value if low <= value <= high else default
+
+
 def number_in_url(label: str, param: str, default: float | None, container=st) -> float | None:
     """A number input kept in the URL; empty means none."""
     text = st.query_params.get(param, "" if default is None else f"{default:g}")
@@ -112,10 +121,10 @@ def show_curves(run_ids: list[str]) -> None:
                                   container=columns[2])
         amount = 0.0
         if smoothing == "twema":
-            amount = columns[3].slider("Smoothing weight", 0.0, 0.99, float(st.query_params.get("w", 0.6)), 0.01,
+            amount = columns[3].slider("Smoothing weight", 0.0, 0.99, number_param("w", 0.6, 0.0, 0.99), 0.01,
                                        key="smooth_weight")
         elif smoothing == "running":
-            amount = columns[3].slider("Window (points)", 1, 101, int(float(st.query_params.get("w", 11))), 2,
+            amount = columns[3].slider("Window (points)", 1, 101, int(number_param("w", 11, 1, 101)), 2,
                                        key="smooth_window")
         st.query_params["w"] = f"{amount:g}"
     else:

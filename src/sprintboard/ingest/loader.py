@@ -289,7 +289,7 @@ _POLICY_FIELDS = ("table_key", "label", "prediction", "score", "threshold", "att
 
 def save_fairness_policy(con: duckdb.DuckDBPyConnection, policy: ParsedFairnessPolicy, source_path: str) -> None:
     """Replace the store's bias-check policy with ``policy``; a field it leaves empty keeps the stored value."""
-    stored = con.execute(f"SELECT {', '.join(_POLICY_FIELDS)} FROM fairness_policy").fetchone()  # noqa: S608
+    stored = con.execute(f"SELECT {', '.join(_POLICY_FIELDS)} FROM fairness_policy").fetchone()  # noqa: S608 - ours
     given = [getattr(policy, name) for name in _POLICY_FIELDS]
     kept = [new if new not in (None, []) else old for new, old in zip(given, stored or (None,) * len(given),
                                                                         strict=True)]

@@ -1,0 +1,1 @@
+"""Security tests: user-controllable values never change what SQL runs."""

@@ -36,46 +36,26 @@ def test_hit_rate_per_sprint(app):
     assert hit.loc["S2", ["supported", "refuted"]].tolist() == [1, 1]
 
 
-def _open_on_copy(demo_store, use_store, monkeypatch, editing: str | None, **params: str):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import APP
-
-    if editing is None:
-        monkeypatch.delenv("SPRINTBOARD_EDITING", raising=False)
-    else:
-        monkeypatch.setenv("SPRINTBOARD_EDITING", editing)
-    use_store(demo_store)
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def test_the_app_is_read_only_by_default(demo_store, use_store, monkeypatch):
-    at = _open_on_copy(demo_store, use_store, monkeypatch, None, sprint="S4")
+def test_the_app_is_read_only_by_default(editable_app, demo_store):
+    at = editable_app(PAGE, None, sprint="S4")
     assert not at.get("form") and not at.button
     assert any("read-only" in caption.value for caption in at.caption)
 
 
-def test_an_unknown_editing_mode_stays_read_only_and_says_so(demo_store, use_store, monkeypatch):
-    at = _open_on_copy(demo_store, use_store, monkeypatch, "yes", sprint="S4")
+def test_an_unknown_editing_mode_stays_read_only_and_says_so(editable_app, demo_store):
+    at = editable_app(PAGE, "yes", sprint="S4")
     assert not at.get("form")
     assert any("'yes' is not one of off, everyone, signed-in" in caption.value for caption in at.caption)
 
 
-def test_signed_in_mode_asks_to_sign_in_and_shows_no_form(demo_store, use_store, monkeypatch):
-    at = _open_on_copy(demo_store, use_store, monkeypatch, "signed-in", sprint="S4")
+def test_signed_in_mode_asks_to_sign_in_and_shows_no_form(editable_app, demo_store):
+    at = editable_app(PAGE, "signed-in", sprint="S4")
     assert not at.get("form")
     assert any("Sign in to record" in caption.value for caption in at.caption)
 
 
-def test_with_editing_on_a_decision_recorded_on_the_page_overrides_the_verdict(demo_store, use_store, monkeypatch):
-    at = _open_on_copy(demo_store, use_store, monkeypatch, "everyone", sprint="S4")
+def test_with_editing_on_a_decision_recorded_on_the_page_overrides_the_verdict(editable_app, demo_store):
+    at = editable_app(PAGE, "everyone", sprint="S4")
     def in_form(widgets):
         return next(widget for widget in widgets if widget.form_id == "decide_INC-408")
 

@@ -20,26 +20,6 @@ def _expected(db) -> pd.DataFrame:
         return retro_table(con, now)
 
 
-def _open_on_copy(demo_store, use_store, monkeypatch, editing: str | None, **params: str):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import APP
-
-    if editing is None:
-        monkeypatch.delenv("SPRINTBOARD_EDITING", raising=False)
-    else:
-        monkeypatch.setenv("SPRINTBOARD_EDITING", editing)
-    use_store(demo_store)
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def test_the_table_shows_the_analytics_numbers_for_every_sprint(app, demo_build):
     at = app(PAGE)
     expected = _expected(demo_build["db"])
@@ -71,11 +51,11 @@ def test_the_sprint_in_the_url_is_shown_and_the_first_sprint_has_nothing_to_comp
     assert not any("Changes of" in info.value for info in at.info)
 
 
-def test_read_only_by_default_shows_the_notes_and_no_form(demo_store, use_store, monkeypatch):
+def test_read_only_by_default_shows_the_notes_and_no_form(editable_app, demo_store):
     with write_session(demo_store) as writer:
         add_note(writer.con, "S3", "action", "Write the *calibration* plan <b>now</b>", "Tomás",
                  datetime(2026, 10, 9, 15))
-    at = _open_on_copy(demo_store, use_store, monkeypatch, None, sprint="S4")
+    at = editable_app(PAGE, None, sprint="S4")
     assert not at.get("form") and not at.button
     assert any("read-only" in caption.value for caption in at.caption)
     markdown = [m.value for m in at.markdown]
@@ -83,8 +63,8 @@ def test_read_only_by_default_shows_the_notes_and_no_form(demo_store, use_store,
     assert any(caption.value.startswith("carried from Sprint 3 \\- Fair recall") for caption in at.caption)
 
 
-def test_with_editing_on_a_note_is_added_shown_escaped_and_stored(demo_store, use_store, monkeypatch):
-    at = _open_on_copy(demo_store, use_store, monkeypatch, "everyone", sprint="S4")
+def test_with_editing_on_a_note_is_added_shown_escaped_and_stored(editable_app, demo_store):
+    at = editable_app(PAGE, "everyone", sprint="S4")
     at.text_input(key="retro_name").input("Amara Okafor")
     at.selectbox(key="retro_kind").set_value("action")
     at.text_area(key="retro_text").input("<script>alert(1)</script> pin the seed")

@@ -46,6 +46,7 @@ from sprintboard.analytics.bias import BiasSettings
 from sprintboard.analytics.run_selection import RunFilter
 from sprintboard.report.html_report import render_report
 from sprintboard.store import InputError, queries, read_connection, write_session
+from tests.pages.conftest import open_page
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -359,13 +360,7 @@ def _params(page: str, fixed: dict[str, str | None], payload: str) -> dict[str, 
 
 
 def _run_page(page: str, params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(page)
-    at.run()
-    return at
+    return open_page(page, **params)
 
 
 @pytest.mark.parametrize(("page", "fixed"), PAGE_RUNS,

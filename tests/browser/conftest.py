@@ -109,7 +109,7 @@ def browser_context(chromium_path: Path):
     try:
         browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, reduced_motion="reduce")
             context.set_default_timeout(PAGE_TIMEOUT_MS)
             yield context
         finally:

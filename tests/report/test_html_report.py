@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from sprintboard.cli import main
 from sprintboard.report.html_report import render_report
 from sprintboard.store import read_connection, write_session
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAYLOAD = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -130,37 +128,3 @@ def test_an_unknown_sprint_fails_in_one_line_naming_the_store(demo_build: dict, 
     assert result.output.strip().splitlines() == [
         f"sprintboard: error: {demo_build['db']}: has no sprint named 'S9' with start and end dates"]
     assert not (tmp_path / "x.html").exists()
-
-
-@pytest.mark.slow
-def test_the_file_renders_its_charts_in_a_browser_without_network(s4, tmp_path: Path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip(f"no Chromium at {CHROMIUM} to render the report in")
-    document, _ = s4
-    path = tmp_path / "review-S4.html"
-    path.write_text(document, encoding="utf-8")
-    blocked, errors = [], []
-
-    def only_files(route) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.route("**/*", only_files)
-            page.goto(path.as_uri())
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-            charts = page.locator(".js-plotly-plot").count()
-            traces = page.locator(".js-plotly-plot .scatterlayer .trace").count()
-        finally:
-            browser.close()
-    assert charts >= 2
-    assert traces >= 4  # burndown: guideline and remaining; frontier: runs, best so far, best runs
-    assert blocked == [] and errors == []

@@ -8,6 +8,7 @@ from sprintboard.analytics import metric_frontier as frontier
 from sprintboard.analytics.run_comparison import compare_runs, config_and_metric
 from sprintboard.analytics.run_selection import RunFilter, distinct_tags
 from sprintboard.analytics.smoothing import METHODS
+from sprintboard.formatting import signed
 from sprintboard.store.queries import config_keys, config_values, metric_goals, runs_table, sprint_list
 from sprintboard.ui.data import query
 from sprintboard.ui.frame import store_header
@@ -39,11 +40,6 @@ sprint_names = dict(zip(sprints["sprint_id"], sprints["name"], strict=True))
 labels = dict(zip(runs["run_id"], runs["name"].fillna(runs["run_id"]), strict=True))
 
 view = select_in_url("View", list(VIEWS), "view", format_func=VIEWS.get, radio=True)
-
-
-def signed(value: float) -> str:
-    """A delta with its sign, in fixed notation (``+0.0021``, never ``9.07e-05``)."""
-    return f"{value:+.4f}" if abs(value) < 1000 else f"{value:+,.0f}"
 
 
 def number_param(param: str, default: float, low: float, high: float) -> float:

@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from sprintboard.formatting import signed as signed_delta
+
 NOTHING = "—"
 
 
@@ -68,10 +70,8 @@ def number(value: float | None) -> str:
 
 
 def signed(value: float | None) -> str:
-    """A delta with its sign in fixed notation (``+0.0021``, never ``9.07e-05``), as the dashboard shows it."""
-    if value is None or not math.isfinite(value):
-        return NOTHING
-    return f"{value:+.4f}" if abs(value) < 1000 else f"{value:+,.0f}"
+    """A delta as the dashboard shows it (:func:`sprintboard.formatting.signed`); a dash when there is none."""
+    return signed_delta(value) or NOTHING
 
 
 def day(value: date | datetime | None) -> str:

@@ -3,11 +3,11 @@ presentation mode one per screen, in the review's agenda order."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from sprintboard.analytics.metric_frontier import HIGHER, frontier, sprint_values
 from sprintboard.analytics.sprint_review import SprintReview
+from sprintboard.formatting import signed
 from sprintboard.ui.data import query
 from sprintboard.ui.hypothesis_charts import VERDICT_COLOURS as HYPOTHESIS_COLOURS
 from sprintboard.ui.metric_charts import frontier_figure
@@ -16,13 +16,6 @@ from sprintboard.ui.text import escape_markdown
 
 AGENDA = {"goal": "Sprint goal", "burndown": "Burndown", "hypotheses": "Hypotheses", "metrics": "Model metric",
           "bias": "Bias check", "decisions": "Decisions"}
-
-
-def signed(value: float | None) -> str | None:
-    """A delta with its sign in fixed notation (``+0.0021``), or ``None``."""
-    if value is None or pd.isna(value):
-        return None
-    return f"{value:+.4f}" if abs(value) < 1000 else f"{value:+,.0f}"
 
 
 def goal(review: SprintReview, large: bool = False) -> None:

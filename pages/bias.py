@@ -9,7 +9,7 @@ from sprintboard.analytics.bias_context import fairness_tree, logged_group_metri
 from sprintboard.analytics.bias_metrics import AUC, METRICS
 from sprintboard.analytics.history import run_key_values
 from sprintboard.analytics.metric_frontier import sprint_frontier
-from sprintboard.store.queries import metric_goals
+from sprintboard.analytics.sprint_review import headline_key
 from sprintboard.ui.access import edit_access
 from sprintboard.ui.bias_charts import disparity_figure, interval_text, verdict_styles
 from sprintboard.ui.data import query
@@ -36,8 +36,7 @@ if tables.empty:
             "with a label, a prediction or score, and the sensitive attribute columns; then ingest the run.")
     st.stop()
 policy = query(bias_data.fairness_policy)
-goals = query(metric_goals)
-headline = goals["key"].iloc[0] if len(goals) else None
+headline = query(headline_key)
 
 
 def best_model_run() -> str:

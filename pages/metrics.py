@@ -8,6 +8,7 @@ from sprintboard.analytics import metric_frontier as frontier
 from sprintboard.analytics.run_comparison import compare_runs, config_and_metric
 from sprintboard.analytics.run_selection import RunFilter, distinct_tags
 from sprintboard.analytics.smoothing import METHODS
+from sprintboard.analytics.sprint_review import headline_key
 from sprintboard.formatting import signed
 from sprintboard.store.queries import config_keys, config_values, metric_goals, runs_table, sprint_list
 from sprintboard.ui.data import query
@@ -32,8 +33,8 @@ if catalog.empty:
     st.stop()
 metric_names = list(catalog["key"])
 goals = query(metric_goals).set_index("key")
-marked = [key for key in goals.index[goals["headline"]] if key in metric_names]
-headline = marked[0] if marked else next((key for key in metric_names if key.endswith("auc")), metric_names[0])
+headline = query(headline_key)
+headline = headline if headline in metric_names else metric_names[0]
 runs = query(runs_table, None)
 sprints = query(sprint_list)
 sprint_names = dict(zip(sprints["sprint_id"], sprints["name"], strict=True))

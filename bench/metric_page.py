@@ -23,7 +23,7 @@ page's defaults (the 20 newest runs, metrics ``val/auc`` and ``train/loss``, ste
   2,000–3,000 + the two figures;
 * *x-axis relative time*: :func:`metric_lines` on the runtime axis + the two figures;
 * *regroup by sprint* / *by W&B group*: :func:`group_lines` + one :func:`group_figure` per metric (min–max band);
-* *change the sprint*: :func:`sprint_values` + :func:`frontier` + :func:`frontier_figure` of ``val/auc``.
+* *change the sprint*: :func:`sprint_values` + :func:`sprint_frontier` + :func:`frontier_figure` of ``val/auc``.
 
 Goals: every interaction under 1 s, ours within 2× raw, under 2 MB of chart data.
 
@@ -51,7 +51,7 @@ import plotly.io as pio
 
 from bench.generate_metric_store import metric_store
 from sprintboard.analytics.metric_curves import CurveQuery, group_lines, metric_catalog, metric_lines, x_extent
-from sprintboard.analytics.metric_frontier import LOWER, better_direction, frontier, sprint_values
+from sprintboard.analytics.metric_frontier import sprint_frontier, sprint_values
 from sprintboard.analytics.smoothing import smooth
 from sprintboard.store import read_connection
 from sprintboard.store.connection import apply_migrations
@@ -126,7 +126,7 @@ def regroup(group_by: str) -> Callable[[Call, Page], list[go.Figure]]:
 
 def change_sprint(call: Call, page: Page) -> list[go.Figure]:
     values = call(sprint_values, KEYS[0])
-    table = frontier(values, better_direction(KEYS[0]))
+    table = call(sprint_frontier, KEYS[0])
     return [frontier_figure(values, table, KEYS[0], None, None)]
 
 
@@ -347,34 +347,6 @@ def unvalidated_curves_figure(lines, key: str, labels: dict[str, str]) -> go.Fig
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def frontier_by_lists(values, direction: str):
-    """:func:`frontier` (no baseline) computed over plain lists instead of a pandas group-by; the same table."""
-    lower = direction == LOWER
-    columns = (values[column].tolist() for column in ("sprint_id", "sprint", "run_id", "run", "value"))
-    groups: dict[tuple, list] = {}
-    for sprint_id, sprint, run_id, run, value in zip(*columns, strict=True):
-        group = groups.setdefault((sprint_id, sprint), [0, None, None, None])
-        if value is None or value != value:
-            continue
-        group[0] += 1
-        if group[1] is None or (value < group[1] if lower else value > group[1]):
-            group[1:] = [float(value), run_id, run]
-    rows, best_so_far, previous_best = [], None, None
-    for (sprint_id, sprint), (runs, best, best_run_id, best_run) in groups.items():
-        before = best_so_far
-        if best is not None and (best_so_far is None or (best < best_so_far if lower else best > best_so_far)):
-            best_so_far = best
-        rows.append([sprint_id, sprint, runs, best, best_run_id, best_run, best_so_far,
-                     None if best is None or previous_best is None else best - previous_best,
-                     None if best_so_far is None or before is None else best_so_far - before, None])
-        previous_best = best if best is not None else previous_best
-    frame = pd.DataFrame(rows, columns=["sprint_id", "sprint", "runs", "best", "best_run_id", "best_run", "frontier",
-                                        "delta_previous", "frontier_gain", "delta_baseline"])
-    for column in ("best", "frontier", "delta_previous", "frontier_gain", "delta_baseline"):
-        frame[column] = frame[column].astype(float)
-    return frame
-
-
 def _interleaved(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     for work in variants.values():  # warm-up
         work()
@@ -396,8 +368,7 @@ def alternatives(runs: int = 1000, steps: int = 10_000, metrics: int = 10, repea
     2. the metric catalog: as shipped, in one scan together with every (run, key)'s rowid range, from
        ``run_summary``;
     3. the two curve figures: as shipped and built with Plotly's validation off (same JSON, checked);
-    4. the frontier table: as shipped and over plain lists (same table, checked);
-    5. *select 20 runs and 2 metrics* end to end: as shipped; without ``x_extent`` (the M4 lines keep each line's
+    4. *select 20 runs and 2 metrics* end to end: as shipped; without ``x_extent`` (the M4 lines keep each line's
        first and last point, so their x range is the extent; checked) and with unvalidated figures; the same with
        rowid ranges (results checked against the shipped ones), and the raw SQL of that last form.
     """
@@ -471,13 +442,6 @@ def alternatives(runs: int = 1000, steps: int = 10_000, metrics: int = 10, repea
         out.append(f"3. two curve figures + to_json ({sum(map(len, shipped_json)) / 1e3:.0f} KB): "
                    + ", ".join(f"{name} {value:.3f} s" for name, value in seconds.items()))
 
-        values = sprint_values(con, KEYS[0])
-        pd.testing.assert_frame_equal(frontier(values, better_direction(KEYS[0])),
-                                      frontier_by_lists(values, better_direction(KEYS[0])))
-        seconds = _interleaved({"as shipped": lambda: frontier(values, better_direction(KEYS[0])),
-                                "over lists": lambda: frontier_by_lists(values, better_direction(KEYS[0]))}, repeats)
-        out.append("4. frontier table: " + ", ".join(f"{name} {value:.3f} s" for name, value in seconds.items()))
-
         proposed_calls: list[tuple[str, list | None]] = []
 
         def proposed(rowid_ranges: bool, check: bool = False) -> int:
@@ -500,7 +464,7 @@ def alternatives(runs: int = 1000, steps: int = 10_000, metrics: int = 10, repea
             "no x_extent + figures unvalidated": lambda: proposed(rowid_ranges=False),
             "... + rowid ranges": lambda: proposed(rowid_ranges=True),
             "raw SQL of the last": lambda: run_raw(con, proposed_calls)}, repeats)
-        out.append("5. 'select 20 runs and 2 metrics' end to end: "
+        out.append("4. 'select 20 runs and 2 metrics' end to end: "
                    + ", ".join(f"{name} {value:.3f} s" for name, value in seconds.items())
                    + f" (ratio {seconds['... + rowid ranges'] / seconds['raw SQL of the last']:.2f}x)")
     finally:

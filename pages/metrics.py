@@ -182,8 +182,7 @@ def show_sprint_view() -> None:
     # A metric's own goals are the defaults; a value typed here (kept in the URL) wins for this view.
     baseline = number_in_url("Baseline", f"baseline.{key}", goal(key, "baseline"), columns[2])
     target = number_in_url("Target", f"target.{key}", goal(key, "target"), columns[3])
-    values = query(frontier.sprint_values, key)
-    table = frontier.frontier(values, direction, baseline)
+    table = query(frontier.sprint_frontier, key, direction, baseline)
     if table["best"].isna().all():
         st.info(f"No finished run linked to a sprint has a summary value of {key}.")
         return
@@ -206,6 +205,7 @@ def show_sprint_view() -> None:
     st.caption(f"Sprint's best run: {escape_markdown(str(row['best_run']))}. What am I looking at: each sprint's "
                f"finished runs (grey), the best of each (star, named) and the best {key} reached so far (the step "
                "line, which never gets worse).")
+    values = query(frontier.sprint_values, key)
     st.plotly_chart(frontier_figure(values, table, key, baseline, target))
     st.dataframe(table[["sprint", "runs", "best", "best_run", "frontier", "delta_previous", "frontier_gain"]],
                  hide_index=True, column_config={

@@ -57,3 +57,29 @@ def test_lower_is_better_is_known_from_the_name_and_settable(sprints):
     flipped = sprint_frontier(sprints, "val/auc", direction=LOWER)
     assert flipped["best_run_id"].fillna("-").tolist() == ["a", "c", "-", "e"]
     assert flipped["frontier"].tolist() == pytest.approx([0.80, 0.80, 0.80, 0.80])
+
+
+def test_a_tie_goes_to_the_run_that_started_first_whatever_its_id(con):
+    add_sprint(con, "S1", date(2026, 1, 5), date(2026, 1, 16))
+    for run_id, started in (("a-later", datetime(2026, 1, 9)), ("z-earlier", datetime(2026, 1, 6))):
+        add_run(con, run_id, created_at=started, sprint_ref="S1")
+        summary(con, run_id, "val/auc", 0.9)
+    for direction in (HIGHER, LOWER):
+        assert sprint_frontier(con, "val/auc", direction)["best_run_id"].tolist() == ["z-earlier"]
+
+
+def test_a_sprint_with_only_unfinished_runs_or_non_finite_values_has_no_best(con):
+    add_sprint(con, "S1", date(2026, 1, 5), date(2026, 1, 16))
+    add_run(con, "crashed", created_at=datetime(2026, 1, 6), sprint_ref="S1", state="crashed")
+    summary(con, "crashed", "val/auc", 0.99)
+    add_run(con, "nan", created_at=datetime(2026, 1, 7), sprint_ref="S1")
+    summary(con, "nan", "val/auc", float("nan"))
+    table = sprint_frontier(con, "val/auc", baseline=0.5)
+    assert table["runs"].tolist() == [0]
+    assert table[["best", "frontier", "delta_previous", "frontier_gain", "delta_baseline"]].isna().all(axis=None)
+    assert table["best_run_id"].isna().all()
+
+
+def test_an_unknown_direction_is_refused(con):
+    with pytest.raises(ValueError, match="direction must be 'higher' or 'lower'"):
+        sprint_frontier(con, "val/auc", "sideways")

@@ -35,64 +35,70 @@ def better_direction(key: str) -> str:
     return LOWER if _LOWER_IS_BETTER.search(key) else HIGHER
 
 
-def is_better(value: float, other: float, direction: str) -> bool:
-    return value < other if direction == LOWER else value > other
+# Each finished run linked to a sprint with a finite value of summary $key: the candidates for a sprint's best.
+_CANDIDATES_SQL = """
+    SELECT rs.sprint_id, r.run_id, coalesce(r.name, r.run_id) AS run, r.created_at, s.value_num AS value
+    FROM runs r JOIN run_sprints rs USING (run_id)
+         JOIN run_summary s ON s.run_id = r.run_id AND s.key = $key
+    WHERE r.state = 'finished' AND isfinite(s.value_num)
+"""
+
+
+_VALUES_SQL = f"""
+    WITH candidates AS ({_CANDIDATES_SQL})
+    SELECT sp.sprint_id, sp.name AS sprint, sp.start_date, c.run_id, c.run, c.created_at, c.value
+    FROM sprints sp LEFT JOIN candidates c USING (sprint_id)
+    ORDER BY sp.start_date NULLS LAST, sp.sprint_id, c.created_at, c.run_id
+"""  # noqa: S608 - our text
 
 
 def sprint_values(con: duckdb.DuckDBPyConnection, key: str) -> pd.DataFrame:
     """Every sprint (by start date) and each finished run linked to it with a finite value of summary ``key``:
     ``sprint_id, sprint, start_date, run_id, run, created_at, value`` (run columns null for a sprint without)."""
-    return con.execute(
-        """
-        WITH values AS (
-            SELECT rs.sprint_id, r.run_id, coalesce(r.name, r.run_id) AS run, r.created_at, s.value_num AS value
-            FROM runs r JOIN run_sprints rs USING (run_id)
-                 JOIN run_summary s ON s.run_id = r.run_id AND s.key = ?
-            WHERE r.state = 'finished' AND isfinite(s.value_num))
-        SELECT sp.sprint_id, sp.name AS sprint, sp.start_date, v.run_id, v.run, v.created_at, v.value
-        FROM sprints sp LEFT JOIN values v USING (sprint_id)
-        ORDER BY sp.start_date NULLS LAST, sp.sprint_id, v.created_at, v.run_id
-        """,
-        [key],
-    ).df()
+    return con.execute(_VALUES_SQL, {"key": key}).df()
 
 
-def frontier(values: pd.DataFrame, direction: str, baseline: float | None = None) -> pd.DataFrame:
-    """Per sprint, in order: ``sprint_id, sprint, runs, best, best_run_id, best_run, frontier, delta_previous,
-    frontier_gain, delta_baseline`` from :func:`sprint_values` rows (see the module docstring)."""
-    if direction not in (HIGHER, LOWER):
-        raise ValueError(f"direction must be {HIGHER!r} or {LOWER!r}, not {direction!r}")
-    rows = []
-    best_so_far = previous_best = None
-    for (sprint_id, sprint), group in values.groupby(["sprint_id", "sprint"], sort=False, dropna=False):
-        runs = group.dropna(subset=["value"])
-        best = best_run_id = best_run = None
-        for run in runs.itertuples():  # in start order, so a tie keeps the earlier run
-            if best is None or is_better(run.value, best, direction):
-                best, best_run_id, best_run = float(run.value), run.run_id, run.run
-        before = best_so_far
-        if best is not None and (best_so_far is None or is_better(best, best_so_far, direction)):
-            best_so_far = best
-        rows.append({
-            "sprint_id": sprint_id, "sprint": sprint, "runs": len(runs), "best": best, "best_run_id": best_run_id,
-            "best_run": best_run, "frontier": best_so_far,
-            "delta_previous": None if best is None or previous_best is None else best - previous_best,
-            "frontier_gain": None if best_so_far is None or before is None else best_so_far - before,
-            "delta_baseline": None if best_so_far is None or baseline is None else best_so_far - baseline,
-        })
-        if best is not None:
-            previous_best = best
-    frame = pd.DataFrame(rows, columns=["sprint_id", "sprint", "runs", "best", "best_run_id", "best_run", "frontier",
-                                        "delta_previous", "frontier_gain", "delta_baseline"])
-    for column in ("best", "frontier", "delta_previous", "frontier_gain", "delta_baseline"):
-        frame[column] = frame[column].astype(float)
-    return frame
+_FRONTIER_SQL = f"""
+    WITH ranked AS (
+        SELECT *,
+               -- One ascending score for both directions, so the best run is the first and the frontier a min().
+               CASE WHEN $lower THEN value ELSE -value END AS score,
+               count(*) OVER (PARTITION BY sprint_id) AS runs
+        FROM ({_CANDIDATES_SQL})),
+    best AS (
+        SELECT * FROM ranked
+        QUALIFY row_number() OVER (PARTITION BY sprint_id ORDER BY score, created_at, run_id) = 1),
+    per_sprint AS (
+        SELECT sp.sprint_id, sp.name AS sprint, sp.start_date, coalesce(b.runs, 0) AS runs, b.value AS best,
+               b.run_id AS best_run_id, b.run AS best_run, b.score
+        FROM sprints sp LEFT JOIN best b USING (sprint_id)),
+    running AS (
+        SELECT *,
+               CASE WHEN $lower THEN 1 ELSE -1 END * min(score) OVER so_far AS frontier,
+               last_value(best IGNORE NULLS) OVER before AS previous_best
+        FROM per_sprint
+        WINDOW so_far AS (ORDER BY start_date NULLS LAST, sprint_id ROWS UNBOUNDED PRECEDING),
+               before AS (ORDER BY start_date NULLS LAST, sprint_id
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))
+    SELECT sprint_id, sprint, runs, best, best_run_id, best_run, frontier,
+           best - previous_best AS delta_previous,
+           frontier - lag(frontier) OVER (ORDER BY start_date NULLS LAST, sprint_id) AS frontier_gain,
+           frontier - $baseline::DOUBLE AS delta_baseline
+    FROM running
+    ORDER BY start_date NULLS LAST, sprint_id
+"""  # noqa: S608 - our text
 
 
 def sprint_frontier(con: duckdb.DuckDBPyConnection, key: str, direction: str | None = None,
                     baseline: float | None = None) -> pd.DataFrame:
-    """:func:`frontier` of summary ``key`` over the store's sprints; the direction from the name when not given."""
-    return frontier(sprint_values(con, key), direction or better_direction(key), baseline)
+    """Per sprint, in start order: ``sprint_id, sprint, runs, best, best_run_id, best_run, frontier,
+    delta_previous, frontier_gain, delta_baseline`` for summary ``key`` (see the module docstring); the direction
+    from the name when not given. ``runs`` counts the sprint's finished runs with a finite value; the value columns
+    are NaN where a sprint has none (and ``delta_baseline`` without a baseline)."""
+    direction = direction or better_direction(key)
+    if direction not in (HIGHER, LOWER):
+        raise ValueError(f"direction must be {HIGHER!r} or {LOWER!r}, not {direction!r}")
+    return con.execute(_FRONTIER_SQL, {"key": key, "lower": direction == LOWER, "baseline": baseline}).df()
 
 
 def improvement(delta: float | None, direction: str) -> float | None:

@@ -106,7 +106,7 @@ def _headline(con: duckdb.DuckDBPyConnection, sprint_id: str) -> HeadlineMetric 
         metric_frontier.better_direction(key)
     baseline = float(goal["baseline"]) if goal is not None and pd.notna(goal["baseline"]) else None
     target = float(goal["target"]) if goal is not None and pd.notna(goal["target"]) else None
-    table = metric_frontier.frontier(metric_frontier.sprint_values(con, key), direction, baseline)
+    table = metric_frontier.sprint_frontier(con, key, direction, baseline)
     if sprint_id not in set(table["sprint_id"]):
         return None
     position = table.index[table["sprint_id"] == sprint_id][0]

@@ -182,7 +182,7 @@ def _headline(con: duckdb.DuckDBPyConnection, headline: HeadlineMetric | None) -
              None if to_target is None else f"{signed(to_target)} from it", tone(to_target)),
     ])
     values = metric_frontier.sprint_values(con, headline.key)
-    table_ = metric_frontier.frontier(values, headline.direction, headline.baseline)
+    table_ = metric_frontier.sprint_frontier(con, headline.key, headline.direction, headline.baseline)
     caption = (f"{headline.key}, {headline.direction} is better. Sprint's best run: {headline.best_run or NOTHING}; "
                f"best model so far: {headline.best_so_far_run_id or NOTHING}. The chart shows each sprint's finished "
                "runs (grey), the best of each (star) and the best so far (the step line).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sprintboard.analytics.metric_frontier import HIGHER, frontier, sprint_values
+from sprintboard.analytics.metric_frontier import HIGHER, sprint_frontier, sprint_values
 from sprintboard.analytics.sprint_review import SprintReview
 from sprintboard.formatting import signed
 from sprintboard.ui.data import query
@@ -83,7 +83,7 @@ def metric(review: SprintReview, chart: bool = False) -> None:
         st.caption(f"Sprint's best run: {escape_markdown(headline.best_run)}.")
     if chart:
         values = query(sprint_values, headline.key)
-        table = frontier(values, headline.direction, headline.baseline)
+        table = query(sprint_frontier, headline.key, headline.direction, headline.baseline)
         st.plotly_chart(frontier_figure(values, table, headline.key, headline.baseline, headline.target),
                         key="review_frontier")
     st.page_link("pages/metrics.py", label="Model metrics", icon=":material/arrow_forward:",

@@ -38,10 +38,9 @@ if present:
     sections.show(section, review)
     st.stop()
 
-controls = st.columns([1, 1, 4])
-with controls[0]:
+# A row of buttons as wide as their labels (narrow columns would cut the labels short).
+with st.container(horizontal=True):
     start_presenting_control()
-with controls[1]:
     report_download_button(sprint_id)
 st.subheader(escape_markdown(review.name))
 sections.goal(review)

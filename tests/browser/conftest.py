@@ -2,6 +2,10 @@
 
 One app process per store and one browser per session; every test gets a fresh page. ``open_page`` navigates and
 waits until Streamlit has finished running the page's script and the browser has drawn what it sent.
+
+Every test that uses ``page`` fails when, by the end of the test, the browser logged a console error or an uncaught
+exception, or the page shows a Streamlit exception box (see ``pytest_runtest_call``). ``save_screenshot`` writes
+full-page screenshots under ``tests/artifacts/`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]
 APT_TIMEOUT_S = 600
@@ -41,7 +46,22 @@ PAGE_TITLES = {
     "/runs": "Experiment runs",
     "/data_sources": "Data sources",
     "/retro": "Retro",
+    "/glossary": "Glossary",
 }
+
+# Console errors that do not fail a test: (the URL the message is about, the message, why it is allowed). Each is a
+# failed request the browser logs on its own, not an error of the app's code.
+ALLOWED_CONSOLE_ERRORS: list[tuple[re.Pattern[str], re.Pattern[str], str]] = [
+    (re.compile(r"^http://127\.0\.0\.1:\d+/[^/?#]+/_stcore/(health|host-config)$"),
+     re.compile(r"status of 404"),
+     "Streamlit's front end, opened at a page's path, first tries that path as the app's base URL and then its "
+     "parent (streamlit/streamlit#7074); the first try is always a 404 and the app cannot change it."),
+    (re.compile(r"^https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbolsrounded/\w+/default/24px\.svg$"),
+     re.compile(r"net::ERR_"),
+     "The tab's icon: app.py's page_icon is a Material icon, which Streamlit's front end fetches from Google's font "
+     "server, and this machine has no internet. Only the favicon is missing; a page_icon served by the app (an emoji "
+     "or an image file) would make no such request."),
+]
 
 # True once Streamlit has run the script to the end and the browser has drawn all of it: connected, not running,
 # no "Running..." indicator, no element left over from an earlier run (stale) or still waiting for its front-end
@@ -118,14 +138,86 @@ def browser_context(chromium_path: Path):
         playwright.stop()
 
 
+PAGE = pytest.StashKey[object]()
+BROWSER_ERRORS = pytest.StashKey[list[str]]()
+
+
+def record_browser_errors(page, errors: list[str]) -> None:
+    """Append to ``errors`` every console message of type error (unless allowed, see ``ALLOWED_CONSOLE_ERRORS``) and
+    every uncaught exception on ``page``, each as one line that says where it came from."""
+
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        where = message.location.get("url") or ""
+        if any(url.search(where) and text.search(message.text) for url, text, _why in ALLOWED_CONSOLE_ERRORS):
+            return
+        errors.append(f"console error at {where or '?'}:{message.location.get('lineNumber', '?')}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught {error.name}: {error.message}"))
+
+
 @pytest.fixture
-def page(browser_context):
-    """A fresh page for each test (each page load is a new Streamlit session, so no widget state is shared)."""
+def page(browser_context, request: pytest.FixtureRequest):
+    """A fresh page for each test (each page load is a new Streamlit session, so no widget state is shared), watched
+    for console errors, uncaught exceptions and exception boxes (``pytest_runtest_call`` checks them)."""
     fresh = browser_context.new_page()
+    request.node.stash[BROWSER_ERRORS] = errors = []
+    record_browser_errors(fresh, errors)
+    request.node.stash[PAGE] = fresh
     try:
         yield fresh
     finally:
         fresh.close()
+
+
+def browser_problems(page, errors: list[str]) -> list[str]:
+    """What went wrong on ``page``: the recorded ``errors`` and the text of every Streamlit exception box."""
+    if not page.is_closed():
+        # Lets Playwright deliver the events the browser has already sent, so a late error is not missed.
+        page.wait_for_timeout(100)
+        boxes = page.locator('[data-testid="stException"]').all_inner_texts()
+        errors = [*errors, *(f"Streamlit exception box: {' '.join(box.split())}" for box in boxes)]
+    return errors
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After a test that passed with a ``page``: fail it when the browser logged errors or showed an exception box.
+
+    A wrapper around the test's own call, so the failure is the test's (with every message), not a teardown error.
+    """
+    result = yield
+    page = item.stash.get(PAGE, None)
+    if page is not None:
+        problems = browser_problems(page, item.stash[BROWSER_ERRORS])
+        if problems:
+            pytest.fail("the browser reported problems:\n" + "\n".join(f"- {line}" for line in problems),
+                        pytrace=False)
+    return result
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Save a screenshot of the whole of ``page`` (not only the part in the window) as ``tests/artifacts/<name>.png``.
+
+    Streamlit scrolls its main area inside the window rather than the document, which a full-page screenshot does not
+    follow; so the window is made as tall as the main area's content for the shot, and then restored.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        return Math.max(document.documentElement.scrollHeight, main ? main.scrollHeight : 0);
+    }""")
+    try:
+        if height > size["height"]:
+            page.set_viewport_size({"width": size["width"], "height": height})
+        page.screenshot(path=path, full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(size)
+    return path
 
 
 def _free_port() -> int:
@@ -213,14 +305,31 @@ def title_of(address: str) -> str:
     return PAGE_TITLES[path]
 
 
+# Text the browser cuts short with an ellipsis because its box is narrower than the text: button labels, metric
+# labels and values, captions in a row (Streamlit sets ``text-overflow: ellipsis`` on these, and only on one line).
+CUT_TEXT = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]'))
+    .filter((text) => getComputedStyle(text).textOverflow === 'ellipsis' && text.scrollWidth > text.clientWidth)
+    .map((text) => text.innerText.trim())"""
+
+
+def cut_short_text(page) -> list[str]:
+    """The texts in ``page``'s main area that show only their beginning and "…" (labels of buttons and metrics)."""
+    return page.evaluate(CUT_TEXT)
+
+
+def wait_until_drawn(page) -> None:
+    """Wait until Streamlit has run the page's script to the end and the browser has drawn it (``SCRIPT_DONE``)."""
+    page.wait_for_selector('[data-testid="stApp"]', state="attached")
+    page.evaluate("delete window.__sprintboardSettle")
+    page.wait_for_function(SCRIPT_DONE, arg=SETTLE_MS, polling=100)
+
+
 def wait_for_script(page, title: str) -> None:
     """Wait until Streamlit has run the page's script to the end, the browser has drawn it, and the page's
     ``title`` is visible."""
     from playwright.sync_api import expect
 
-    page.wait_for_selector('[data-testid="stApp"]', state="attached")
-    page.evaluate("delete window.__sprintboardSettle")
-    page.wait_for_function(SCRIPT_DONE, arg=SETTLE_MS, polling=100)
+    wait_until_drawn(page)
     heading = page.locator("h1").filter(has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
     expect(heading).to_be_visible()
 

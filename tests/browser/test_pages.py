@@ -1,5 +1,5 @@
-"""The app in a real browser: every page renders, deep links reproduce their view, user text stays text, and charts
-draw."""
+"""The app in a real browser: every page renders (a screenshot of each goes to ``tests/artifacts/``), deep links
+reproduce their view, user text stays text, and charts draw."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.conftest import cut_short_text, save_screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +31,7 @@ PAGES = [
     pytest.param("/data_sources", id="data_sources"),
     pytest.param("/retro", id="retro", marks=pytest.mark.skipif(
         not (REPO / "pages" / "retro.py").exists(), reason="pages/retro.py does not exist yet")),
+    pytest.param("/glossary", id="glossary"),
 ]
 
 
@@ -69,9 +72,12 @@ def hostile_app(demo_build: dict, start_app: Callable[..., str]) -> str:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_without_exception(open_page, path: str) -> None:
+def test_page_loads_without_exception(open_page, path: str, request: pytest.FixtureRequest) -> None:
     page = open_page(path)
     assert_no_exception(page)
+    assert cut_short_text(page) == []
+    shot = save_screenshot(page, request.node.callspec.id)
+    assert shot.stat().st_size > 0
 
 
 def test_metrics_deep_link_opens_sprint_view_of_metric(open_page) -> None:

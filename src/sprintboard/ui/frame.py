@@ -31,13 +31,16 @@ def store_header(compact: bool = False) -> bool:
     last = status["last_ingest"]
     when = f"{last['finished_at']:%Y-%m-%d %H:%M} UTC" if last else "never"
     formats = ", ".join(f"{count} {name}" for name, count in status["formats"].items())
-    text, share = st.columns([6, 1], vertical_alignment="center")
-    text.caption(
+    # A row, not fixed-ratio columns: the line takes the room the "Copy link" control leaves, so the control's label
+    # is never cut short, whatever the window's width.
+    row = st.container(horizontal=True, vertical_alignment="center", wrap=False)
+    row.caption(
         f"{'Demo data · ' if status['demo'] and compact else ''}"
         f"Data as of {when} · {status['sources']} sources ({formats or 'none'}) · {status['runs']} runs · "
-        f"{status['sprints']} sprints · store `{db_path()}`"
+        f"{status['sprints']} sprints · store `{db_path()}`",
+        width="stretch",
     )
-    share_link(share)
+    share_link(row)
     return True
 
 

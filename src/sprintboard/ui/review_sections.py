@@ -44,9 +44,11 @@ def burndown(review: SprintReview, height: int = 320) -> None:
 
 
 def hypotheses(review: SprintReview) -> None:
-    tiles = st.columns(len(review.verdict_counts))
-    for tile, (verdict, count) in zip(tiles, review.verdict_counts.items(), strict=True):
-        tile.metric(verdict.capitalize(), count)
+    # A row that wraps, not one column per verdict: in the Overview's half-width card five equal columns are too
+    # narrow for a label like "Inconclusive".
+    with st.container(horizontal=True, horizontal_alignment="distribute"):
+        for verdict, count in review.verdict_counts.items():
+            st.metric(verdict.capitalize(), count, width="content")
     for card in review.hypotheses:
         badge = f":{_badge_colour(HYPOTHESIS_COLOURS[card.verdict.final])}-badge[{card.verdict.final}]"
         st.markdown(f"{badge} **{escape_markdown(card.hypothesis_id)}** {escape_markdown(card.statement)}")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from sprintboard.ui import theme
 
-st.set_page_config(page_title="Sprintboard", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="Sprintboard", page_icon=str(theme.FAVICON), layout="wide")
 theme.register()
 
 navigation = st.navigation(

@@ -56,11 +56,6 @@ ALLOWED_CONSOLE_ERRORS: list[tuple[re.Pattern[str], re.Pattern[str], str]] = [
      re.compile(r"status of 404"),
      "Streamlit's front end, opened at a page's path, first tries that path as the app's base URL and then its "
      "parent (streamlit/streamlit#7074); the first try is always a 404 and the app cannot change it."),
-    (re.compile(r"^https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbolsrounded/\w+/default/24px\.svg$"),
-     re.compile(r"net::ERR_"),
-     "The tab's icon: app.py's page_icon is a Material icon, which Streamlit's front end fetches from Google's font "
-     "server, and this machine has no internet. Only the favicon is missing; a page_icon served by the app (an emoji "
-     "or an image file) would make no such request."),
 ]
 
 # True once Streamlit has run the script to the end and the browser has drawn all of it: connected, not running,

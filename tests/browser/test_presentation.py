@@ -36,13 +36,16 @@ def section_heading(page, sprint: str, title: str):
 
 
 def assert_presenting(page, sprint: str, position: int) -> None:
-    """The page is drawn in presentation mode at agenda section ``position``: the URL names it, its heading is on
-    screen without scrolling, nothing overflows sideways, and Back/Next are enabled where there is somewhere to go."""
+    """The page is drawn in presentation mode at agenda section ``position``: the URL names it, its heading and
+    every chart are on screen without scrolling, nothing overflows sideways, and Back/Next are enabled where there
+    is somewhere to go."""
     key, title = AGENDA[position]
     page.wait_for_url(re.compile(rf"[?&]section={key}(&|$)"))
     wait_until_drawn(page)
     heading = section_heading(page, sprint, title)
     expect(heading).to_be_in_viewport(ratio=1)
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        expect(chart).to_be_in_viewport(ratio=1)
     assert query_of(page)["present"] == ["1"]
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.locator("h1").filter(has_text="Sprint overview")).to_have_count(0)

@@ -60,12 +60,19 @@ def _badge_colour(colour: str) -> str:
     return colour if colour in ("red", "green", "orange", "blue", "gray", "violet", "grey") else "gray"
 
 
-def metric(review: SprintReview, chart: bool = False) -> None:
+def metric(review: SprintReview, chart_height: int | None = None) -> None:
+    """The headline metric's tiles, and with ``chart_height`` the frontier chart above them at that height."""
     headline = review.headline
     if headline is None:
         st.info("No headline metric yet: mark one in the backlog file's `metrics` list, or log a metric ending in "
                 "`auc`.")
         return
+    if chart_height:  # the chart first, so that it is whole on a projector's screen; the numbers follow
+        values = query(sprint_values, headline.key)
+        table = query(sprint_frontier, headline.key, headline.direction, headline.baseline)
+        figure = frontier_figure(values, table, headline.key, headline.baseline, headline.target)
+        figure.update_layout(height=chart_height)
+        st.plotly_chart(figure, key="review_frontier")
     colour = "normal" if headline.direction == HIGHER else "inverse"
     st.markdown(f"**{escape_markdown(headline.key)}** ({headline.direction} is better)")
     tiles = [*st.columns(2), *st.columns(2)]  # two rows: the numbers stay readable in a half-width tile
@@ -83,11 +90,6 @@ def metric(review: SprintReview, chart: bool = False) -> None:
                     else f"{signed(headline.frontier - headline.target)} from it", delta_color=colour)
     if headline.best_run:
         st.caption(f"Sprint's best run: {escape_markdown(headline.best_run)}.")
-    if chart:
-        values = query(sprint_values, headline.key)
-        table = query(sprint_frontier, headline.key, headline.direction, headline.baseline)
-        st.plotly_chart(frontier_figure(values, table, headline.key, headline.baseline, headline.target),
-                        key="review_frontier")
     st.page_link("pages/metrics.py", label="Model metrics", icon=":material/arrow_forward:",
                  query_params={"view": "sprints", "metric": headline.key, "sprint": review.sprint_id})
 
@@ -118,11 +120,15 @@ def decisions(review: SprintReview) -> None:
         st.success("Nothing waits for a decision.")
 
 
+# The tallest chart a 1280×720 projector shows whole under presentation mode's heading and Back/Next row.
+PRESENTATION_CHART_HEIGHT = 330
+
+
 def show(section: str, review: SprintReview) -> None:
-    """Draw one agenda section on a screen of its own: larger charts than on the Overview."""
+    """Draw one agenda section on a screen of its own, its chart whole on a 1280×720 projector."""
     if section == "burndown":
-        burndown(review, height=520)
+        burndown(review, height=PRESENTATION_CHART_HEIGHT)
     elif section == "metrics":
-        metric(review, chart=True)
+        metric(review, chart_height=PRESENTATION_CHART_HEIGHT)
     else:
         {"goal": goal, "hypotheses": hypotheses, "bias": bias, "decisions": decisions}[section](review)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
 TEMPLATE_NAME = "sprintboard"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and on washed-out projectors.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# The browser tab's icon, served by the app itself: a Material icon there would be fetched from Google's font
+# server, which an offline sprint-review room cannot reach.
+FAVICON = Path(__file__).with_name("favicon.png")
 
 
 def _template() -> go.layout.Template:

@@ -7,6 +7,7 @@ line on stderr that names the file and the problem and a non-zero exit code; ``-
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,14 +27,30 @@ def _fail(message: str, code: int = EXIT_FAILURE) -> None:
     sys.exit(code)
 
 
+class _NoticeHandler(logging.Handler):
+    """Warnings of the store layer (a writer waiting for another one) as ``sprintboard: <message>`` lines on
+    stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"sprintboard: {record.getMessage()}", err=True)
+
+
+def _show_store_notices() -> None:
+    logger = logging.getLogger("sprintboard.store")
+    if not any(isinstance(handler, _NoticeHandler) for handler in logger.handlers):
+        logger.addHandler(_NoticeHandler(logging.WARNING))
+
+
 def store_command(function):
-    """Add ``--db`` and ``--debug`` to a command and turn expected failures into one-line errors."""
+    """Add ``--db`` and ``--debug`` to a command, show the store's notices on stderr, and turn expected failures into
+    one-line errors."""
 
     @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="Store file (default: $SPRINTBOARD_DB or data/sprintboard.duckdb).")
     @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
     @functools.wraps(function)
     def wrapper(db: Path | None, debug: bool, **kwargs):
+        _show_store_notices()
         try:
             return function(db_path=resolve_db_path(db), **kwargs)
         except (StoreError, InputError) as exc:

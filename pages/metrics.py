@@ -214,6 +214,12 @@ def show_sprint_view() -> None:
                      "delta_previous": "Δ vs previous sprint", "frontier_gain": "Gain of best so far"})
 
 
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    return format(value, ".10g") if isinstance(value, float) else str(value)
+
+
 def show_comparison(run_ids: list[str]) -> None:
     if len(run_ids) < 2:
         st.info("Choose two or more runs to compare.")
@@ -221,7 +227,10 @@ def show_comparison(run_ids: list[str]) -> None:
     table = query(compare_runs, run_ids)
     only_differences = st.toggle("Only what differs", value=True)
     shown = table[table["differs"]] if only_differences else table
-    renamed = shown.rename(columns={run_id: labels.get(run_id, run_id) for run_id in run_ids})
+    # A run's column holds numbers on some rows and text on others (lr, model): shown as text, one type per column,
+    # numbers to ten significant digits.
+    as_text = shown.assign(**{run_id: shown[run_id].map(_cell_text) for run_id in run_ids})
+    renamed = as_text.rename(columns={run_id: labels.get(run_id, run_id) for run_id in run_ids})
     st.caption("Config and summary side by side; rows where the runs differ are highlighted.")
     styled = renamed.style.apply(
         lambda row: ["background-color: #fff3cd" if row["differs"] else ""] * len(row), axis=1)

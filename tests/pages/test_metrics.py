@@ -108,3 +108,12 @@ def test_compare_runs_highlights_what_differs(app):
     assert table["differs"].all()  # "only what differs" is on by default
     figures_ = figures(at)
     assert figures_ and figures_[0]["data"][0]["type"] == "parcoords"
+
+
+def test_compared_values_are_text_with_numbers_to_ten_digits(app):
+    at = app(PAGE, view="compare", runs="s2-hgb-s0,s2-mlp-s0", pmetric="val/auc")
+    table = at.dataframe[0].value.set_index("field")
+    for column in table.columns.drop(["section", "differs"]):
+        assert table[column].map(type).eq(str).all(), column  # one type per column: no Arrow fallback
+    values = {field: table.loc[field].drop(["section", "differs"]).tolist() for field in ("model", "epochs")}
+    assert values["model"] == ["boosting", "mlp"] and values["epochs"] == ["", "20"]  # the boosted trees have none

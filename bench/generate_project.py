@@ -48,6 +48,7 @@ from bench.generate_metric_store import OUT, _build, metric_store, store_path
 from bench.generate_predictions import predictions, write_table
 from bench.generate_run_folders import folder_name, table_runs, write_run_folders
 from sprintboard.ingest.driver import ingest_paths
+from sprintboard.ingest.loader import refresh_metric_keys
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,7 @@ def _fill_directly(store: Path) -> None:
         con.execute("""UPDATE runs SET tags = list_append(tags, 'hyp:' || hypothesis_ref)
                        WHERE hypothesis_ref IS NOT NULL AND NOT list_contains(tags, 'hyp:' || hypothesis_ref)""")
         if not con.execute("SELECT count(*) FROM metric_keys").fetchone()[0]:
-            con.execute("""INSERT INTO metric_keys SELECT run_id, key, count(*) FROM history
-                           WHERE value_num IS NOT NULL GROUP BY run_id, key""")
+            refresh_metric_keys(con)
         con.execute("CHECKPOINT")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -136,3 +137,109 @@ def test_the_demo_backlog_round_trips_through_the_format(tmp_path):
     assert [e.to_value for e in reopen][-2:] == ["Update Model", "Done"]
     assert {h.hypothesis_id for h in backlog.hypotheses} == {"INC-104", "INC-203", "INC-204", "INC-303",
                                                              "INC-403", "INC-404", "INC-408"}
+
+
+def test_broken_yaml_says_what_yaml_found(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, "sprints:\n  - name: a\n\tname: b\n"))
+    assert error.value.problem == "is not valid YAML at line 3: found character '\\t' that cannot start any token"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("items:\n  - id: B-1\n    title: Baseline\n    points: 3\n    points: 8\n",
+         "items[0]: key 'points' appears twice (lines 4 and 5)"),
+        ("items:\n  - {id: B-1, title: Baseline}\n  - {id: B-2, title: Loader, sprint: S1, sprint: S2}\n",
+         "items[1]: key 'sprint' appears twice (line 3)"),
+        ("sprints: []\nitems: []\nsprints:\n  - {id: S1, name: Sprint 1}\n",
+         "the top level: key 'sprints' appears twice (lines 1 and 3)"),
+        ('fairness:\n  band: [0.8, 1.25]\n  "band": [0.9, 1.1]\n',
+         "fairness: key 'band' appears twice (lines 2 and 3)"),
+    ],
+)
+def test_a_key_written_twice_is_refused_naming_it_and_its_lines(tmp_path, text, problem):
+    # PyYAML alone would keep the last value (points 8) without a word
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, text))
+    assert error.value.problem == problem
+
+
+def test_keys_that_only_look_alike_are_different_keys(tmp_path):
+    backlog = parse_backlog_yaml(_write(tmp_path, "items:\n  - {id: B-1, title: Baseline, 1: one, '1': text}\n"))
+    assert [item.item_id for item in backlog.items] == ["B-1"]
+
+
+def test_anchors_and_merge_keys_share_values_as_written(tmp_path):
+    text = """
+defaults: &defaults {sprint: S1, labels: &labels [data, vision]}
+sprints:
+  - {id: S1, name: Sprint 1}
+items:
+  - {<<: *defaults, id: B-1, title: Baseline}
+  - <<: *defaults
+    id: B-2
+    title: Loader
+    sprint: S2
+    labels: *labels
+"""
+    first, second = parse_backlog_yaml(_write(tmp_path, text)).items
+    assert (first.sprint_id, first.labels) == ("S1", ["data", "vision"])
+    assert (second.sprint_id, second.labels) == ("S2", ["data", "vision"])
+
+
+def _aliased_labels(items: int) -> str:
+    """A backlog whose ``items`` items each have ``labels: *l``, an alias of a list of 999 labels: each alias repeats
+    1,000 values (the list and its labels)."""
+    labels = ", ".join(f"l{n}" for n in range(999))
+    entries = "".join(f"  - {{id: B-{n}, title: T{n}, labels: *l}}\n" for n in range(items))
+    return f"shared: &l [{labels}]\nitems:\n{entries}"
+
+
+def test_aliases_may_repeat_up_to_100000_values(tmp_path):
+    backlog = parse_backlog_yaml(_write(tmp_path, _aliased_labels(100)))
+    assert len(backlog.items) == 100 and backlog.items[-1].labels[998] == "l998"
+
+
+def test_aliases_repeating_more_than_100000_values_are_refused(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, _aliased_labels(101)))
+    assert error.value.problem == ("has aliases that repeat 101,000 values, more than the 100,000 a file may "
+                                   "repeat (an alias bomb)")
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in zip("abcdefghi", "bcdefghij", strict=False):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    text = "\n".join(levels[:9]) + "\nitems:\n  - {id: B-1, title: Laughs, labels: *i}\n"
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"^.*: has aliases that repeat [\d,]+ values, .* \(an alias bomb\)$"):
+        parse_backlog_yaml(_write(tmp_path, text))
+    assert time.monotonic() - started < 5  # expanding it would take minutes and gigabytes
+
+
+def test_an_alias_to_the_list_that_holds_it_is_refused(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, "items:\n  - id: B-1\n    title: Loop\n    labels: &l [a, *l]\n"))
+    assert error.value.problem == "items[0].labels[1]: an alias refers to the collection it is in (line 4)"
+
+
+def test_a_label_that_is_a_list_is_refused(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, "items:\n  - {id: B-1, title: T, labels: [data, [a, b]]}\n"))
+    assert error.value.problem == "items[0].labels[1]: must be a single value, not a list"
+
+
+def test_yaml_nested_too_deeply_is_refused_in_one_line(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(_write(tmp_path, "items: " + "[" * 600 + "]" * 600 + "\n"))
+    assert error.value.problem == "is not valid YAML: it is nested too deeply to read"
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "backlog.yaml"
+    path.write_bytes("items:\n  - {id: B-1, title: Résumé}\n".encode("latin-1"))
+    with pytest.raises(InputError) as error:
+        parse_backlog_yaml(path)
+    assert error.value.problem == "is not UTF-8 text (byte 29)"

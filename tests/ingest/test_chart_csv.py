@@ -90,3 +90,21 @@ def test_bad_steps_are_refused(tmp_path, body, problem):
     with pytest.raises(InputError) as caught:
         parse_chart_export(path)
     assert caught.value.problem == problem
+
+
+def test_a_whole_number_too_large_for_a_float_is_kept_as_its_digits_with_a_warning(tmp_path):
+    path = tmp_path / "chart.csv"
+    path.write_text(f"Step,a - count\n0,{10**400}\n1,7\n")
+    (run,) = parse_chart_export(path)
+    assert list(zip(run.history.value_num, run.history.value_text, strict=True)) == [(None, str(10**400)), (7.0, None)]
+    assert run.warnings == ["line 2, column 'a - count': the whole number 1000000…000 (401 digits) is too large for "
+                            "a float, the store's numbers, and is kept as its digits (text)"]
+
+
+def test_a_step_beyond_64_bits_is_refused(tmp_path):
+    path = tmp_path / "chart.csv"
+    path.write_text("Step,a - loss\n9223372036854775808,2\n")
+    with pytest.raises(InputError) as caught:
+        parse_chart_export(path)
+    assert caught.value.problem == ("line 2: Step 9223372036854775808 is beyond the steps the store holds (64-bit "
+                                    "whole numbers)")

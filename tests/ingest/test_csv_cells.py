@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 import pytest
 
+from sprintboard.ingest import csv_cells
 from sprintboard.ingest.csv_cells import cell_value, head_records, read_csv
 from sprintboard.store.errors import InputError
 
@@ -68,3 +71,52 @@ def test_an_unclosed_quote_is_refused(tmp_path):
     path.write_text('Name,State\n"run,finished\n')
     with pytest.raises(InputError, match="is not valid CSV at line"):
         list(read_csv(path).rows())
+
+
+def test_an_integer_too_long_for_python_stays_its_digits():
+    digits = "9" * 5000
+    value = cell_value(digits)
+    assert value == digits and isinstance(value, str)
+    assert cell_value(str(10**400)) == 10**400  # an int still; the parsers keep it as digits (large_numbers)
+
+
+def test_a_line_longer_than_the_limit_is_refused_before_the_rest_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_cells, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "long.csv"
+    path.write_text("Name,State\na,finished\n" + "x," * 600 + "x\nb,finished\n")
+    table = read_csv(path)
+    rows = table.rows()
+    assert next(rows) == (2, ["a", "finished"])
+    with pytest.raises(InputError) as caught:
+        next(rows)
+    assert caught.value.problem.startswith("line 3 is longer than 1,000 bytes, the most Sprintboard reads")
+
+
+def test_a_row_whose_quoted_cell_spans_lines_is_bounded_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_cells, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "long_cell.csv"
+    path.write_text('Name,Notes\na,"' + "a short line\n" * 100 + '"\n')
+    with pytest.raises(InputError) as caught:
+        list(read_csv(path).rows())
+    assert caught.value.problem.startswith("the row that runs to line 78 is longer than")  # 77 lines of 13 bytes
+
+
+def test_text_that_is_not_utf8_is_refused_naming_the_byte_in_the_file(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"\xef\xbb\xbfName,Notes\na,caf\xe9\n")
+    with pytest.raises(InputError) as caught:
+        list(read_csv(path).rows())
+    assert caught.value.problem == "is not UTF-8 text (byte 19)"  # the BOM counts: the offset a hex editor shows
+
+
+@pytest.mark.parametrize("text", [
+    "Name,State\ra,finished\rb,crashed\r",  # a lone CR ends a line, as old spreadsheets write them
+    'Name,Notes\r\na,"one\rtwo"\r\nb,"three\r\nfour"\r\n',  # line ends inside quoted cells are kept as written
+    "Name,State\n\na,finished\n\n",  # blank lines are skipped
+])
+def test_rows_and_line_numbers_are_those_of_the_csv_module_over_the_whole_text(tmp_path, text):
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode())
+    reader = csv.reader(io.StringIO(text, newline=""))
+    expected = [(reader.line_num, row) for row in reader if row][1:]
+    assert list(read_csv(path).rows()) == expected

@@ -85,3 +85,59 @@ def test_a_row_without_a_step_is_refused(tmp_path):
     path.write_text('[{"_step": 0, "loss": 1}, {"_step": "x", "loss": 2}]')
     with pytest.raises(InputError, match="record 1: _step 'x' is not a whole number"):
         parse_history_dump(path)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_a_whole_number_too_large_for_a_float_is_kept_as_its_digits_with_a_warning(tmp_path, suffix):
+    path = tmp_path / f"dump{suffix}"
+    if suffix == ".json":
+        path.write_text(f'[{{"_step": 0, "count": {10**400}, "loss": 0.5}}, {{"_step": 1, "count": 3}}]')
+        where = "record 0"
+    else:
+        path.write_text(f"_step,count,loss\n0,{10**400},0.5\n1,3,\n")
+        where = "line 2"
+    (run,) = parse_history_dump(path)
+    assert _point(run, 0, "count")[:2] == (None, str(10**400))  # the digits, as the .wandb reader keeps them
+    assert _point(run, 0, "loss")[:2] == (0.5, None) and _point(run, 1, "count")[:2] == (3.0, None)
+    assert run.warnings == [f"{where}, key 'count': the whole number 1000000…000 (401 digits) is too large for a "
+                            "float, the store's numbers, and is kept as its digits (text)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[{"_step": 0, "loss": 0.5, "loss": 9.5}]',
+         "record 0: key 'loss' appears more than once, so which value was logged cannot be told"),
+        ('[{"_step": 0}, {"_step": 1, "val": {"auc": 0.5, "auc": 0.7}}]',
+         "record 1: key 'val.auc' appears more than once, so which value was logged cannot be told"),
+        ('{"_step": 0, "loss": 0.5}\n{"_step": 1, "loss": 0.4, "loss": 0.3}\n',
+         "line 2: key 'loss' appears more than once, so which value was logged cannot be told"),
+    ],
+)
+def test_a_json_record_with_a_key_written_twice_is_refused_naming_the_key(tmp_path, text, problem):
+    path = tmp_path / "dump.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        parse_history_dump(path)
+    assert caught.value.problem == problem
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ('{"_step": 9223372036854775808}', "record 0: _step 9223372036854775808 is beyond the steps the store holds "
+                                           "(64-bit whole numbers)"),
+        (f'{{"_step": {10**400}}}', "record 0: _step 1000000…000 (401 digits) is beyond the steps the store holds "
+                                    "(64-bit whole numbers)"),
+        (f'{{"_step": 0, "_runtime": {10**400}}}', "record 0: _runtime 1000000…000 (401 digits) is too large for a "
+                                                   "number of seconds"),
+    ],
+)
+def test_a_step_or_time_beyond_what_the_store_holds_is_refused(tmp_path, record, problem):
+    path = tmp_path / "dump.json"
+    path.write_text(f"[{record}]")
+    with pytest.raises(InputError) as caught:
+        parse_history_dump(path)
+    assert caught.value.problem == problem
+    path.write_text('[{"_step": 9223372036854775807, "loss": 1}]')  # the largest step there is loads
+    assert parse_history_dump(path)[0].history.step == [2**63 - 1]

@@ -44,6 +44,16 @@ def test_the_real_export_is_recognised_by_its_header():
     assert not looks_like_jira_csv(["id", "title", "status"])  # a backlog items table
 
 
+def test_an_export_missing_a_required_column_is_still_taken_for_jira():
+    header = _header(REAL_CSV)
+    assert looks_like_jira_csv([name for name in header if name != "Issue key"])
+    assert looks_like_jira_csv([name for name in header if name not in ("Issue key", "Summary")])
+    assert looks_like_jira_csv(["Issue key", "Summary", "Status"])  # "Export CSV (current fields)", few shown
+    # Summary and Status alone are common words: a runs table with such config keys is not Jira's
+    assert not looks_like_jira_csv(["Name", "State", "Created", "Runtime", "summary", "status"])
+    assert not looks_like_jira_csv(["Summary", "Status", "Assignee"])
+
+
 def test_the_real_export_has_every_issue_in_its_one_sprint():
     header = _header(REAL_CSV)
     assert header.count("Attachment") == 2 and header.count("Outward issue link (Relates)") == 25  # repeated names

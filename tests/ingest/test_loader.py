@@ -121,3 +121,13 @@ def test_values_are_stored_as_the_json_that_json_dumps_writes():
     for value in [0.1, 1e300, -0.0, float("nan"), float("inf"), -float("inf"), 5, -7, 10**40, 'a"b\u00e9\n\x00', "",
                   None, True, False, [1, "x"], {"b": 1, "a": [float("nan")]}]:
         assert to_json(value) == json.dumps(value, allow_nan=True, default=str, sort_keys=True)
+
+
+def test_a_whole_number_beyond_float_range_is_kept_as_its_digits(con):
+    huge = 10**400
+    load_run(con, ParsedRun(run_id="r1", state="finished", config={"seed": huge, "lr": 0.1},
+                            summary={"count": huge}), "x.wandb")
+    config = con.execute("SELECT key, value_json, value_num, value_text FROM run_config ORDER BY key").fetchall()
+    assert config == [("lr", "0.1", 0.1, None), ("seed", str(huge), None, str(huge))]
+    assert con.execute("SELECT value_json, value_num, value_text FROM run_summary").fetchone() == (
+        str(huge), None, str(huge))

@@ -132,3 +132,35 @@ def test_runs_that_share_name_and_start_time_cannot_be_told_apart(tmp_path):
     with pytest.raises(InputError, match="lines 2 and 3 are both run 'name:a@2022-06-10T05:44:17Z'; export the table "
                                          "with its ID column"):
         parse_runs_table(path)
+
+
+def test_a_dict_cell_never_replaces_a_value_written_in_a_column_of_its_own(tmp_path):
+    path = tmp_path / "runs.csv"
+    # sorted columns without a restart: all are summary; lr's dict gives lr.a.b (as lr.a's does) and lr.c
+    path.write_text('"Name","ID","State","lr","lr.a","lr.c"\n'
+                    '"a","r1","finished","{""a"": {""b"": 1}, ""c"": 3, ""d"": 4}","{""b"": 2}","5"\n'
+                    '"b","r2","finished","{""c"": 3}","",""\n')
+    runs = _by_id(path)
+    assert runs["r1"].summary == {"lr.c": 5, "lr.a.b": 1, "lr.d": 4}
+    assert [w for w in runs["r1"].warnings if w.startswith("the dict")] == [
+        "the dict in column 'lr' gives the key 'lr.c', which is a column of its own: the value from column 'lr.c' "
+        "is kept",
+        "the dict in column 'lr.a' gives the key 'lr.a.b', which the dict in column 'lr' gives first: the value from "
+        "column 'lr' is kept",
+    ]
+    assert runs["r2"].summary == {"lr.c": 3}  # the column lr.c is empty in this row: the dict's value is the run's
+    assert not [w for w in runs["r2"].warnings if w.startswith("the dict")]
+
+
+def test_a_whole_number_too_large_for_a_float_is_kept_as_its_digits_with_a_warning(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text(f'"Name","ID","State","Runtime","seed","acc"\n"a","r1","finished","5","{10**400}","0.5"\n')
+    (run,) = parse_runs_table(path)
+    assert run.config == {"seed": str(10**400)} and run.summary == {"acc": 0.5}
+    assert run.warnings == ["line 2, column 'seed': the whole number 1000000…000 (401 digits) is too large for a "
+                            "float, the store's numbers, and is kept as its digits (text)"]
+    path.write_text(f'"Name","ID","State","Runtime"\n"a","r1","finished","{10**400}"\n')
+    with pytest.raises(InputError) as caught:
+        parse_runs_table(path)
+    assert caught.value.problem == ("line 2, column Runtime: 1000000…000 (401 digits) is too large for a number of "
+                                    "seconds")

@@ -44,3 +44,28 @@ def test_a_table_whose_rows_do_not_fit_its_columns_is_refused(tmp_path):
     path.write_text('{"columns": ["label", "score"], "data": [[1, NaN]]}')
     (run,) = parse_table_file(path)
     assert run.run_id == "abc123" and run.tables[0].key == "val_predictions" and run.tables[0].step == 3
+
+
+def test_a_whole_number_too_large_for_a_float_is_kept_as_its_digits_with_a_warning(tmp_path):
+    path = tmp_path / "scores.table.json"
+    path.write_text(f'{{"columns": ["id", "score"], "data": [[1, 0.5], [2, {10**400}], [3, [{10**400}]]]}}')
+    (run,) = parse_table_file(path, run_id="r")
+    # a number inside a list cell is kept within the cell's JSON text, which holds any number
+    assert run.tables[0].rows == [[1, 0.5], [2, str(10**400)], [3, [10**400]]]
+    assert run.warnings == ["data[1], column 'score': the whole number 1000000…000 (401 digits) is too large for a "
+                            "float, the store's numbers, and is kept as its digits (text)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"columns": ["a"], "data": [[1]], "data": [[2]]}', "key 'data' appears more than once"),
+        ('{"columns": ["a"], "data": [[1], [{"x": 1, "x": 2}]]}', "data[1][0]: key 'x' appears more than once"),
+    ],
+)
+def test_an_object_with_a_key_written_twice_is_refused_naming_the_key(tmp_path, text, problem):
+    path = tmp_path / "scores.table.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        parse_table_file(path, run_id="r")
+    assert caught.value.problem == f"{problem}, so which value was logged cannot be told"

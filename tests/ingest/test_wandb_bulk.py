@@ -12,13 +12,15 @@ import struct
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from wandb.proto import wandb_internal_pb2 as pb
 
-from sprintboard.ingest import wandb_run_file
+from sprintboard.ingest import wandb_items, wandb_run_file
 from sprintboard.ingest.parsed import ParsedRun
-from sprintboard.ingest.wandb_history import _CHUNK, _numbers
 from sprintboard.ingest.wandb_log import encode_log
+from sprintboard.ingest.wandb_numbers import CHUNK, numbers
+from sprintboard.ingest.wandb_record_kinds import Records
 from sprintboard.ingest.wandb_record_views import RECORD_END, merge_batch, record_ends
 from sprintboard.ingest.wandb_run_file import parse_run_file
 from tests.ingest.log_records import record, summary
@@ -36,15 +38,17 @@ def _state(run: ParsedRun) -> bytes:
 
 def _record_by_record(path: Path) -> ParsedRun:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(wandb_run_file, "batch_rows", lambda payloads: None)
+        patch.setattr(wandb_run_file, "batch_rows", lambda *batch: None)
         patch.setattr(wandb_run_file, "summary_updates", lambda *batch: None)
         return parse_run_file(path)
 
 
 @pytest.fixture
 def bulk(monkeypatch: pytest.MonkeyPatch) -> Counter:
-    """Counts how often each bulk reader took a batch (``("history", True)``) or stepped aside (``False``)."""
+    """Counts how often each bulk reader took a batch (``("history", True)``) or stepped aside (``False``), and how
+    many history and summary records the bulk path left to be read one by one (``"one by one"``)."""
     calls: Counter = Counter()
+    spies = {}
     for name, function in (("history", "batch_rows"), ("summary", "summary_updates")):
         original = getattr(wandb_run_file, function)
 
@@ -54,6 +58,14 @@ def bulk(monkeypatch: pytest.MonkeyPatch) -> Counter:
             return read
 
         monkeypatch.setattr(wandb_run_file, function, spy)
+        spies[name] = spy
+    one_by_one = wandb_run_file._RunBuilder._add_record
+
+    def counted(builder, payload):
+        calls["one by one"] += wandb_run_file.batch_rows is spies["history"]  # not in _record_by_record
+        return one_by_one(builder, payload)
+
+    monkeypatch.setattr(wandb_run_file._RunBuilder, "_add_record", counted)
     return calls
 
 
@@ -145,8 +157,9 @@ def long_wandb_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_a_long_wandb_log_reads_the_same_in_bulk(long_wandb_log, bulk):
     run = _parse_both_ways(long_wandb_log)
-    # Most batches went in bulk; not the ones with the nested key and the table, read record by record.
-    assert bulk["history", True] > bulk["history", False] > 0 and bulk["summary", True] == bulk["history", True]
+    # The records near the nested key and the table were read one by one, a few dozen each; the rest in bulk.
+    assert bulk["history", True] and bulk["history", False] and bulk["summary", True] == bulk["history", True]
+    assert 0 < bulk["one by one"] <= 2 * wandb_run_file._SMALLEST
     assert run.summary["loss"] == 1 / 2000 and run.summary["best"] == 0.99 and "gone" not in run.summary
     assert run.summary["val.auc"] == 0.75 and run.summary["preds"]["_type"] == "table-file"
     assert run.history.key.count("loss") == 2000 and run.history.key.count("val.auc") == 1
@@ -173,7 +186,7 @@ def test_runtime_records_with_other_keys_are_read_one_by_one(tmp_path, bulk):
     records.insert(40, record(500, summary=_runtime(3, plain=("_runtime", "extra"))))
     run = _parse_both_ways(_write(tmp_path, records))
     assert run.summary["extra"] == 3
-    assert bulk["summary", False] and not bulk["summary", True]
+    assert bulk["summary", False] and 0 < bulk["one by one"] <= wandb_run_file._SMALLEST
 
 
 def test_summary_removals_among_bulk_updates(tmp_path, bulk):
@@ -277,6 +290,131 @@ def test_a_torn_tail_reports_after_the_batched_records_before_it(tmp_path):
     assert run.warnings[1].startswith("torn tail at byte ")
 
 
+# --- random logs
+
+
+# Keys and values that look like the bytes around them to a reader of the raw records: lengths 10 and 18 (the tag
+# bytes of key and nested_key), tag bytes and a whole item's first bytes inside the text, strings of 127 and 128
+# bytes (the last length of one byte, the first of two), text that is not ASCII.
+_KEYS = ["loss", "_timestamp", "val/accuracy_top_5", "a\nb", "x\x12y", "損失", "k" * 127, "k" * 128, "", "\n%\x12\x0e"]
+_VALUES = ["0.5", "-1e-05", "NaN", "Infinity", "12345678901234567890", str(10**400), '"text"', "1_0", "{oops",
+           '"\n%\x12\x0etrain/metric_0\x82\x01\x120.1"', "7" * 127, "7" * 128, '"é"', "null", "true", "[1, 2]"]
+
+
+def _random_item(rng: random.Random, item: pb.HistoryItem | pb.SummaryItem, plain: bool) -> None:
+    key = rng.choice(_KEYS)
+    if plain:
+        item.key = key
+    else:
+        item.nested_key.append(key)
+        if rng.random() < 0.02:
+            item.nested_key.append("part")  # a key of two parts
+    if rng.random() < 0.02 and isinstance(item, pb.HistoryItem):
+        item.number = 2.5  # a typed value, without value_json
+    else:
+        item.value_json = rng.choice(_VALUES)
+
+
+def _random_record(rng: random.Random, num: int, step: int, plain: bool) -> bytes:
+    message = pb.Record(num=num if rng.random() < 0.95 else 0)
+    roll = rng.random()
+    if roll < 0.45:
+        history = message.history
+        for _ in range(rng.randrange(4)):
+            _random_item(rng, history.item.add(), plain)
+        for name, raw in (("_step", str(step)), ("_timestamp", repr(1.7e9 + step)), ("_runtime", repr(step / 3))):
+            if rng.random() < 0.98:
+                item = history.item.add(value_json=raw)
+                if plain:
+                    item.key = name
+                else:
+                    item.nested_key.append(name)
+        if rng.random() < 0.8:
+            history.step.num = step if rng.random() < 0.9 else 0  # step 0: an empty step field
+        if rng.random() < 0.01:
+            history._info.stream_id = "s"  # a field the raw reader does not take
+    elif roll < 0.9:
+        updates = message.summary
+        for _ in range(rng.randrange(1, 4)):
+            _random_item(rng, updates.update.add(), plain)
+        if rng.random() < 0.02:
+            updates.remove.add(nested_key=[rng.choice(_KEYS)])
+    elif roll < 0.95:
+        message.summary.update.add(nested_key=["_wandb", "runtime"], value_json=str(step // 10))
+        message.summary.update.add(key="_runtime", value_json=str(step // 10))
+    else:
+        message.stats.item.add(key="cpu", value_json=rng.choice(_VALUES))
+    return message.SerializeToString()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_logs_read_the_same_in_bulk(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    plain = seed % 4 == 3  # wandb 0.16's plain keys
+    monkeypatch.setattr(wandb_run_file, "_BATCH", rng.choice([16, 100, 8192]))
+    monkeypatch.setattr(wandb_run_file, "_SMALLEST", rng.choice([1, 8]))
+    records = [record(1, run=_run)]
+    # Mostly well-formed stretches, as wandb writes them, so that the bulk readers take some batches.
+    for block in range(6):
+        if rng.random() < 0.5:
+            records += _steps(rng.randrange(20, 200), first=1000 * block, num=100_000 * (block + 1))
+        records += [_random_record(rng, 10_000 * (block + 1) + index, 1000 * block + 500 + index, plain)
+                    for index in range(rng.randrange(1, 40))]
+    _parse_both_ways(_write(tmp_path, records))
+
+
+@pytest.mark.parametrize(("index", "text"), [(32, b"0."), (33, b"0."), (33, b"_step"), (31, b"_runtime")])
+def test_text_that_is_not_utf8_is_refused_as_the_parser_refuses_it(tmp_path, bulk, index, text):
+    # One byte of a value or key of a summary row (32), a history row (33) or a runtime record (31) made invalid
+    # UTF-8: protobuf refuses the record, so the bulk readers must not take it either.
+    records = [record(1, run=_run), *_steps(60)]
+    assert text in records[index]
+    records[index] = records[index].replace(text, b"\xff" + text[1:], 1)
+    run = _parse_both_ways(_write(tmp_path, records))
+    assert run.warnings == [f"a record of {len(records[index])} bytes is not a valid W&B Record: skipped"]
+    assert bulk["history", True]
+
+
+def _items_state(items: wandb_items.Items | None) -> tuple | None:
+    if items is None:
+        return None
+    keys = [items.names[code] for code in items.codes]
+    return keys, items.texts.take(np.arange(len(keys))).to_pylist(), items.rows.tolist(), items.nested
+
+
+@pytest.mark.parametrize("kind", ["history", "summary"])
+def test_items_read_from_the_bytes_are_those_of_the_parsed_records(kind):
+    # Whenever the byte reader takes a batch, the protobuf parser reads the same items from it; it takes most
+    # batches of short keys and values (an item of 128 bytes or more takes two length bytes, which it leaves to the
+    # parser), and none with a string of 128 bytes or more.
+    rng = random.Random(kind)
+    short_keys, short_values = [key for key in _KEYS if len(key) < 60], [value for value in _VALUES if len(value) < 60]
+    taken = 0
+    for trial in range(300):
+        keys, values = (short_keys, short_values) if trial % 3 else (_KEYS, _VALUES)
+        plain = trial % 5 == 4
+        batch = []
+        for index in range(rng.randrange(1, 12)):
+            message = pb.Record(num=index * 300 + trial if index % 4 else 0)
+            items = message.history.item if kind == "history" else message.summary.update
+            for _ in range(rng.randrange(kind == "summary", 5)):  # a summary record without items is none
+                item = items.add(value_json=rng.choice(values))
+                if plain:
+                    item.key = rng.choice(keys)
+                else:
+                    item.nested_key.append(rng.choice(keys))
+            if kind == "history" and rng.random() < 0.7:
+                message.history.step.num = rng.choice([0, 1, 300, 2**40])
+            batch.append(message.SerializeToString())
+        wire = wandb_items._wire_items(Records(batch), np.arange(len(batch)), kind)
+        if wire is not None:
+            taken += 1
+            assert _items_state(wire) == _items_state(wandb_items._merged_items(batch, kind))
+        if keys is _KEYS:
+            assert wire is None or all(len(key.encode()) < 128 for key in wire.names)
+    assert taken > 100
+
+
 # --- the pieces
 
 
@@ -297,19 +435,19 @@ def test_merged_batches_keep_where_each_record_ends():
 
 def test_numbers_are_read_as_float_reads_them():
     rng = random.Random(5)
-    texts = [repr(rng.uniform(-1e6, 1e6)) for _ in range(3 * _CHUNK)]
+    texts = [repr(rng.uniform(-1e6, 1e6)) for _ in range(3 * CHUNK)]
     specials = {10: "NaN", 11: "-Infinity", 12: "1e400", 13: "-0", 14: "12345678901234567890123", 15: " 7",
-                16: "1_0", 17: "inf", _CHUNK + 5: "nan(1)", 2 * _CHUNK + 9: '"text"'}
+                16: "1_0", 17: "inf", CHUNK + 5: "nan(1)", 2 * CHUNK + 9: '"text"'}
     for index, text in specials.items():
         texts[index] = text
-    nums, slow = _numbers(texts)
-    assert slow == [_CHUNK, 2 * _CHUNK]  # float() rejects nan(1) and "text"; the other chunks are all numbers
+    nums, slow = numbers(texts)
+    assert slow == [CHUNK, 2 * CHUNK]  # float() rejects nan(1) and "text"; the other chunks are all numbers
     for index, text in enumerate(texts):
-        if index // _CHUNK * _CHUNK in slow:
+        if index // CHUNK * CHUNK in slow:
             assert nums[index] is None
         else:
             assert struct.pack("<d", nums[index]) == struct.pack("<d", float(text)), text
-    assert _numbers(["1", "2"]) == ([1.0, 2.0], []) and _numbers([]) == ([], [])
+    assert numbers(["1", "2"]) == ([1.0, 2.0], []) and numbers([]) == ([], [])
 
 
 def test_the_batch_size_does_not_change_the_run(tmp_path, monkeypatch):

@@ -201,6 +201,33 @@ def test_lost_block_start_drops_the_continuation(tmp_path):
                         f"record at byte {BLOCK_LEN} dropped: it continues a record whose start was lost"]
 
 
+@pytest.mark.parametrize("window_blocks", [128, 1])
+def test_a_zero_filled_block_never_joins_the_parts_of_two_records(tmp_path, monkeypatch, window_blocks):
+    # Record 1 starts in block 0 and ends in block 1; record 2 starts in block 1 and ends in block 2. With block 1
+    # zeroed, record 1's first part and record 2's last part must not make one record, even when they happen to
+    # add up to a valid one; both records are lost, and each loss is reported where it lies.
+    monkeypatch.setattr(wandb_log, "_WINDOW", window_blocks * BLOCK_LEN)
+    records = [b"a" * 100, b"b" * BLOCK_LEN, b"c" * BLOCK_LEN, b"d" * 100]
+    data = bytearray(encode_log(records))
+    data[BLOCK_LEN : 2 * BLOCK_LEN] = bytes(BLOCK_LEN)
+    got, warnings = _read(_write(tmp_path, bytes(data)))
+    assert got == [records[0], records[3]]
+    assert warnings == [f"record at byte 114 dropped: its next chunk, at byte {BLOCK_LEN}, is lost",
+                        f"zero-filled region at byte {BLOCK_LEN}: {BLOCK_LEN} bytes skipped to the next block",
+                        f"record at byte {2 * BLOCK_LEN} dropped: it continues a record whose start was lost"]
+
+
+def test_a_damaged_middle_chunk_drops_its_record(tmp_path):
+    records = [b"a" * 100, b"b" * (2 * BLOCK_LEN), b"c" * 100]  # the long one: FIRST, MIDDLE, LAST
+    data = bytearray(encode_log(records))
+    data[BLOCK_LEN + 50] ^= 1  # inside the MIDDLE chunk, which fills block 1
+    got, warnings = _read(_write(tmp_path, bytes(data)))
+    assert got == [records[0], records[2]]
+    assert warnings == [f"record at byte 114 dropped: its next chunk, at byte {BLOCK_LEN}, is lost",
+                        f"bad checksum at byte {BLOCK_LEN}: chunk of {BLOCK_LEN} bytes skipped",
+                        f"record at byte {2 * BLOCK_LEN} dropped: it continues a record whose start was lost"]
+
+
 def test_unknown_chunk_type_is_skipped(tmp_path):
     records = [b"one", b"two", b"three"]
     data = bytearray(encode_log(records))

@@ -3,15 +3,17 @@
 The format is documented with a full example in ``docs/backlog-format.md``. Parsing is strict: an unknown item type,
 a date that is not a date, or an item without an id is rejected with the entry it is in (``items[3].type``), and the
 whole file is refused, so that a half-understood backlog never reaches the store.
+
+The YAML itself is read by :func:`sprintboard.ingest.strict_yaml.load_yaml`, which also refuses a key written twice
+in one mapping and an alias bomb.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from sprintboard.ingest.parsed import (
     ParsedBacklog,
@@ -23,6 +25,7 @@ from sprintboard.ingest.parsed import (
     ParsedSprint,
     naive_utc,
 )
+from sprintboard.ingest.strict_yaml import YamlRefused, load_yaml
 from sprintboard.store.errors import InputError
 
 ITEM_TYPES = ("story", "hypothesis", "spike", "task", "bug")
@@ -32,6 +35,7 @@ BACKLOG_KEYS = frozenset({"sprints", "items", "events", "metrics", "fairness"})
 ACTIONS = ("punitive", "assistive")
 REACHES = ("most", "few")
 BETTER = ("higher", "lower")
+_BACKLOG_KEY_LINE = re.compile(rf"^(?:{'|'.join(sorted(BACKLOG_KEYS))})[ \t]*:", re.MULTILINE)
 
 
 class Entry:
@@ -110,6 +114,11 @@ class Entry:
             return [value]
         if not isinstance(value, list):
             raise self.fail(field, "must be a list")
+        for index, element in enumerate(value):
+            # str() of a nested list would make one label of its whole text (of every string an alias stands for)
+            if isinstance(element, dict | list):
+                kind = "mapping" if isinstance(element, dict) else "list"
+                raise self.fail(f"{field}[{index}]", f"must be a single value, not a {kind}")
         return [str(v) for v in value]
 
 
@@ -126,32 +135,20 @@ def looks_like_backlog(document: Any) -> bool:
     return isinstance(document, dict) and bool(BACKLOG_KEYS & set(document))
 
 
-class _DatesAsText(yaml.SafeLoader):
-    """PyYAML's safe loader, but dates and date-times stay text: its own conversion raises a bare ``ValueError`` on
-    a date that does not exist (``2026-02-30``); :class:`Entry` converts them and names the field at fault."""
-
-
-_DatesAsText.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_yaml(text: str) -> Any:
-    """A YAML document as plain data, dates as text (see :class:`_DatesAsText`)."""
-    return yaml.load(text, Loader=_DatesAsText)  # noqa: S506 - a SafeLoader
+def looks_like_backlog_text(text: str) -> bool:
+    """Text that reads as a backlog file even when it does not parse: a line starting with a top-level backlog key
+    (``sprints:``, ``items:``, ``events:``, ``metrics:``, ``fairness:``)."""
+    return _BACKLOG_KEY_LINE.search(text) is not None
 
 
 def parse_backlog_yaml(path: Path) -> ParsedBacklog:
     """Parse a backlog YAML file; raises :class:`InputError` naming the entry and field at fault."""
     try:
-        document = load_yaml(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, "is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(path, f"is not valid YAML{where}") from None
+        document = load_yaml(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    except YamlRefused as exc:
+        raise InputError(path, str(exc)) from None
     if not looks_like_backlog(document):
         raise InputError(path, "is not a backlog file (expected top-level 'sprints', 'items', 'events' or 'metrics')")
     return backlog_from_document(path, document)

@@ -13,6 +13,8 @@ Every other column is one series, ``<run> - <metric>``, usually followed by ``<r
   warning saying so.
 * ``__MIN``/``__MAX``: dropped when they equal the value at every point (nothing was bucketed, the usual case);
   otherwise kept as keys ``<metric>__MIN`` and ``<metric>__MAX``.
+* A whole number too large for a float (10**400) is kept as its digits, with a warning
+  (:mod:`sprintboard.ingest.large_numbers`); a ``Step`` beyond the store's 64-bit steps is refused.
 
 The export holds history only: its runs are marked ``logged_data_only``, so loading it never replaces a run's state,
 config or summary, nor history under other keys.
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sprintboard.ingest.csv_cells import cell_value, is_number, read_csv
+from sprintboard.ingest.large_numbers import LargeNumbers, abbreviated, beyond_float
 from sprintboard.ingest.parsed import ParsedRun
 from sprintboard.store.errors import InputError
 
@@ -34,6 +37,7 @@ RANGE_SUFFIXES = ("__MIN", "__MAX")
 STEP_AXES = ("Step", "_step")
 # x-axes that are columns of the history table rather than keys (see docs/schema.md, table history)
 _X_COLUMNS = {"_runtime": "runtime", "_timestamp": "timestamp"}
+_STEPS = range(-(2**63), 2**63)  # the store's step column is a BIGINT
 
 
 def looks_like_chart_export(header: list[str]) -> bool:
@@ -83,7 +87,7 @@ def parse_chart_export(path: Path | str) -> list[ParsedRun]:
     """Parse a chart-panel export into one history-only :class:`ParsedRun` per run; see the module docstring.
 
     Raises :class:`InputError` for a file that is not a chart export, a malformed CSV, or a ``Step`` that is empty,
-    not a whole number, or repeated.
+    not a whole number the store holds, or repeated.
     """
     path = Path(path)
     table = read_csv(path)
@@ -98,6 +102,7 @@ def parse_chart_export(path: Path | str) -> list[ParsedRun]:
         series.setdefault(run, {}).setdefault(metric, _Series())
     x_values: dict[int, Any] = {}
     seen_steps: dict[int, int] = {}
+    large = LargeNumbers()
     row_number = -1
     for line, values in table.rows():
         row_number += 1
@@ -106,21 +111,32 @@ def parse_chart_export(path: Path | str) -> list[ParsedRun]:
             raise InputError(path, f"line {line}: {x_axis} {step} appears twice (first on line {seen_steps[step]})")
         seen_steps[step] = line
         if values[0] != "" and not by_step:
-            x_values[step] = cell_value(values[0])
-        for (run, metric, suffix), text in zip(columns, values[1:], strict=True):
+            x = cell_value(values[0])
+            x_values[step] = large.kept(x, f"line {line}, column {x_axis!r}") if beyond_float(x) else x
+        for (run, metric, suffix), text, column in zip(columns, values[1:], header[1:], strict=True):
             if text == "":
                 continue
-            series[run][metric].lane(suffix)[step] = cell_value(text)
+            value = cell_value(text)
+            if beyond_float(value):
+                value = large.kept(value, f"line {line}, column {column!r}")
+            series[run][metric].lane(suffix)[step] = value
     if row_number < 0:
         raise InputError(path, "has a header but no points")
     runs = [_run(name, metrics, x_axis, x_values, by_step) for name, metrics in series.items()]
+    if warning := large.warning():
+        for run in runs:
+            run.warnings.append(warning)
     return [run for run in runs if len(run.history)]  # a run with no point in this chart adds nothing
 
 
 def _step(path: Path, line: int, x_axis: str, text: str) -> int:
     value = cell_value(text) if text else None
-    if is_number(value) and math.isfinite(value) and float(value).is_integer():
+    whole = type(value) is int or (is_number(value) and math.isfinite(value) and value.is_integer())
+    if whole and int(value) in _STEPS:
         return int(value)
+    if whole or beyond_float(value):
+        raise InputError(path, f"line {line}: {x_axis} {abbreviated(text)} is beyond the steps the store holds "
+                               "(64-bit whole numbers)")
     raise InputError(path, f"line {line}: {x_axis} {text!r} is not a whole number")
 
 

@@ -47,6 +47,9 @@ from sprintboard.store.errors import InputError
 
 POINTS_COLUMNS = ("Custom field (Story Points)", "Custom field (Story point estimate)")
 SPRINT_COLUMNS = ("Sprint", "Custom field (Sprint)")
+# Jira's standard issue columns; the first four are names no other format Sprintboard reads uses.
+_JIRA_ONLY_COLUMNS = frozenset({"issue key", "issue id", "issue type", "project key"})
+_JIRA_COLUMNS = _JIRA_ONLY_COLUMNS | {"summary", "status"}
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _JIRA_MOMENT = re.compile(
     r"^(?P<day>\d{1,2})/(?P<month>[A-Za-z]{3})/(?P<year>\d{4}|\d{2})"
@@ -57,9 +60,15 @@ _MONTHS = {name: number for number, name in enumerate(
 
 
 def looks_like_jira_csv(header: list[str]) -> bool:
-    """A Jira CSV export: the header has ``Issue key`` and ``Summary``, and ``Status`` or ``Issue Type``."""
+    """A Jira CSV export: the header has three of Jira's standard columns (``Issue key``, ``Issue id``, ``Issue
+    Type``, ``Summary``, ``Status``, ``Project key``), one of them a name only Jira uses (not ``Summary`` or
+    ``Status`` alone).
+
+    A file with most of them but not a required one (an export whose ``Issue key`` column was deleted) is still
+    taken for Jira's, so that :func:`parse_jira_csv` says which column is missing.
+    """
     names = {name.strip().lower() for name in header}
-    return {"issue key", "summary"} <= names and bool(names & {"status", "issue type"})
+    return len(names & _JIRA_COLUMNS) >= 3 and bool(names & _JIRA_ONLY_COLUMNS)
 
 
 def parse_jira_csv(path: Path, settings: JiraSettings | None = None) -> ParsedBacklog:

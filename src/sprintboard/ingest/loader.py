@@ -162,6 +162,10 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     if not len(points):
         return 0
     incoming = points.to_arrow()
+    if incoming.num_columns and incoming.column(0).num_chunks > 1:
+        # One chunk: DuckDB inserts rows that come in many small chunks (a .wandb log's history comes in one per
+        # batch of records) about a third slower than the same rows in one.
+        incoming = incoming.combine_chunks()
     con.register("incoming_history", incoming)
     replaced = "AND key IN (SELECT key FROM incoming_history)" if run.logged_data_only else ""
     # The step range comes from the Arrow column (DuckDB scans it in bulk, not a Python loop over the list).
@@ -171,11 +175,13 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
               {replaced}""",  # noqa: S608 - our text
         [run.run_id],
     )
-    # Epoch seconds become TIMESTAMP here; a non-finite timestamp (a damaged row) is stored as NULL.
+    # Epoch seconds become TIMESTAMP here; a timestamp that is not finite or lies beyond what a TIMESTAMP holds (a
+    # damaged row: ±9.2e12 s is about the year 290,000 either side; its microseconds must fit a BIGINT too) is NULL.
     con.execute(
         """INSERT INTO history (run_id, step, timestamp, runtime_s, key, value_num, value_text)
            SELECT ?, step,
-                  CASE WHEN isfinite(timestamp) THEN make_timestamp((timestamp * 1e6)::BIGINT) END,
+                  CASE WHEN isfinite(timestamp) AND abs(timestamp) < 9.2e12
+                       THEN make_timestamp((timestamp * 1e6)::BIGINT) END,
                   runtime, key, value_num, value_text
            FROM incoming_history""",
         [run.run_id],
@@ -185,8 +191,14 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
     return len(points)
 
 
-def refresh_metric_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Count the run's numeric metrics again over its whole history (a resumed run adds to what was there)."""
+def refresh_metric_keys(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> None:
+    """Count the run's numeric metrics again over its whole history (a resumed run adds to what was there); every
+    run's when ``run_id`` is ``None`` (a store whose history was written without the loader)."""
+    if run_id is None:
+        con.execute("DELETE FROM metric_keys")
+        con.execute("""INSERT INTO metric_keys SELECT run_id, key, count(*) FROM history
+                       WHERE value_num IS NOT NULL GROUP BY run_id, key""")
+        return
     con.execute("DELETE FROM metric_keys WHERE run_id = ?", [run_id])
     con.execute("""INSERT INTO metric_keys SELECT run_id, key, count(*) FROM history
                    WHERE run_id = ? AND value_num IS NOT NULL GROUP BY run_id, key""", [run_id])

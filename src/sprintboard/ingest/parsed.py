@@ -6,7 +6,8 @@ parser can be tested without a store, and the loader has one shape to write.
 
 Value typing, shared by history, config and summary:
 
-* ``int``/``float`` (including NaN and ±Infinity) are numbers and go to ``value_num``;
+* ``int``/``float`` (including NaN and ±Infinity) are numbers and go to ``value_num``, except a whole number too
+  large for a float (beyond about 1.8e308), which is kept exactly as its digits in ``value_text``;
 * ``str`` goes to ``value_text`` as it is;
 * ``bool``, ``None``, lists and dicts go to ``value_text`` as JSON (``true``, ``null``, ``{"_type": ...}``), so a
   media reference or a flag is kept, never turned into a number.
@@ -29,7 +30,10 @@ def split_value(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, bool) or value is None:
         return None, json.dumps(value)
     if isinstance(value, int | float):
-        return float(value), None
+        try:
+            return float(value), None
+        except OverflowError:  # a whole number beyond float range: its digits, never a silent infinity
+            return None, str(value)
     if isinstance(value, str):
         return None, value
     return None, json.dumps(value, allow_nan=True, default=str, sort_keys=True)

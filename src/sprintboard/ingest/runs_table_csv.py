@@ -13,7 +13,13 @@ Per row:
 * ``runtime_s``: ``Runtime`` in seconds; when that column was removed, ``End Time`` minus ``Created``;
 * ``Updated`` is not kept (the store has no column for it);
 * config and summary values typed cell by cell (:func:`sprintboard.ingest.csv_cells.cell_value`); an empty cell means
-  the run has no such key, not an empty value.
+  the run has no such key, not an empty value;
+* a dict cell is flattened into dotted keys (``{"a": 3}`` in column ``lr`` is key ``lr.a``). A key that a column of
+  its own also holds (a column ``lr.a``) keeps that column's value, and the run gets a warning naming the key; of
+  two dict cells that give the same key, the first column's value is kept, with a warning too;
+* a whole number too large for a float (10**400) is kept as its digits, with a warning
+  (:mod:`sprintboard.ingest.large_numbers`); its ``value_json`` is then those digits as a JSON string. A
+  ``Runtime`` that large is refused.
 
 Run identity: the ``ID`` column (W&B's run id) when it is there and filled. Otherwise the id is made from the display
 name, ``name:<Name>``; a chart export names its runs by display name too and uses the same id, so the two land on one
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sprintboard.ingest.csv_cells import cell_value, is_number, read_csv
+from sprintboard.ingest.large_numbers import LargeNumbers, abbreviated, beyond_float
 from sprintboard.ingest.parsed import ParsedRun, flatten, naive_utc
 from sprintboard.store.errors import InputError
 
@@ -172,14 +179,49 @@ def _run_from_row(path: Path, line: int, cells: dict[str, str], split: ColumnSpl
         tags=[tag.strip() for tag in cells.get("Tags", "").split(",") if tag.strip()],
         sweep_id=cells.get("Sweep"),
     )
-    run.config = _values(cells, split.config)
-    run.summary = _values(cells, split.summary)
+    large = LargeNumbers()
+    run.config = _values(cells, split.config, line, large, run.warnings)
+    run.summary = _values(cells, split.summary, line, large, run.warnings)
+    if warning := large.warning():
+        run.warnings.append(warning)
     return run
 
 
-def _values(cells: dict[str, str], columns: list[str]) -> dict[str, Any]:
-    values = {column: cell_value(cells[column]) for column in columns if column in cells}
-    return {key: value for key, value in flatten(values).items() if key != "_wandb" and not key.startswith("_wandb.")}
+def _values(cells: dict[str, str], columns: list[str], line: int, large: LargeNumbers,
+            warnings: list[str]) -> dict[str, Any]:
+    """The typed values of ``columns`` in one row, dict cells flattened (see the module docstring for a key that
+    two columns give). W&B's internal ``_wandb`` keys are left out."""
+    values: dict[str, Any] = {}
+    dicts: list[tuple[str, dict]] = []
+    for column in columns:
+        if column not in cells:
+            continue
+        value = cell_value(cells[column])
+        if type(value) is dict and value and "_type" not in value:  # a namespace to flatten, as flatten() takes it
+            dicts.append((column, value))
+        else:
+            values[column] = value
+    # Every column's own value is in first, so a key flattened from a dict never replaces one written in a column.
+    given_by: dict[str, str] = {}
+    for column, mapping in dicts:
+        for key, value in flatten(mapping, column).items():
+            if key in values:
+                other = given_by.get(key)
+                warnings.append(f"the dict in column {column!r} gives the key {key!r}, which "
+                                + (f"the dict in column {other!r} gives first" if other else "is a column of its own")
+                                + f": the value from column {other or key!r} is kept")
+                continue
+            values[key] = value
+            given_by[key] = column
+    kept = {}
+    for key, value in values.items():
+        if key == "_wandb" or key.startswith("_wandb."):
+            continue
+        if beyond_float(value):
+            where = f"column {given_by[key]!r}, key {key!r}" if key in given_by else f"column {key!r}"
+            value = large.kept(value, f"line {line}, {where}")
+        kept[key] = value
+    return kept
 
 
 def _moment(path: Path, line: int, cells: dict[str, str], column: str) -> datetime | None:
@@ -197,6 +239,9 @@ def _moment(path: Path, line: int, cells: dict[str, str], column: str) -> dateti
 def _runtime(path: Path, line: int, cells: dict[str, str], created: datetime | None) -> float | None:
     if "Runtime" in cells:
         value = cell_value(cells["Runtime"])
+        if beyond_float(value):
+            raise InputError(path, f"line {line}, column Runtime: {abbreviated(value)} is too large for a number of "
+                                   "seconds")
         if not is_number(value):
             raise InputError(path, f"line {line}, column Runtime: {cells['Runtime']!r} is not a number of seconds")
         return float(value)

@@ -10,6 +10,10 @@ or picked from inside a run folder). Its cells go to ``predictions``.
   ``run-<date>-<id>`` or ``offline-run-<date>-<id>`` (the W&B run folder it came from). A file with neither is refused,
   with a message naming the option.
 
+Cells are kept as logged (``NaN`` and ``Infinity`` as the float values), except a whole number too large for a
+float (10**400), which is kept as its digits with a warning (:mod:`sprintboard.ingest.large_numbers`). An object
+with a key written twice, which ``json`` would read as its last value silently, is refused, naming the key.
+
 Not loaded twice: a run folder offered as a folder loads its own tables and its files are not offered again one by
 one. Tables are replaced per run and key, so offering a run folder and also one of its table files stores the table
 once.
@@ -17,10 +21,11 @@ once.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from sprintboard.ingest import strict_json
+from sprintboard.ingest.large_numbers import LargeNumbers, beyond_float
 from sprintboard.ingest.parsed import ParsedRun, ParsedTable
 from sprintboard.store.errors import InputError
 
@@ -67,8 +72,8 @@ def table_key_and_step(path: Path) -> tuple[str, int | None]:
 def parse_table_file(path: Path | str, run_id: str | None = None) -> list[ParsedRun]:
     """Parse a ``.table.json`` file into a :class:`ParsedRun` holding one table and nothing else.
 
-    Raises :class:`InputError` when the run cannot be told, the file is not valid JSON, or it does not hold a
-    ``columns`` list and a ``data`` list of rows as long as ``columns``.
+    Raises :class:`InputError` when the run cannot be told, the file is not valid JSON or has an object with a key
+    written twice, or it does not hold a ``columns`` list and a ``data`` list of rows as long as ``columns``.
     """
     path = Path(path)
     run_id = run_id or run_folder_id(path)
@@ -76,17 +81,28 @@ def parse_table_file(path: Path | str, run_id: str | None = None) -> list[Parsed
         raise InputError(path, "the run that logged this table cannot be told (the file is not inside a W&B run "
                                "folder run-<date>-<id>); name it with --run ID")
     try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))  # NaN and Infinity as W&B writes them
+        document = strict_json.loads(path.read_bytes().decode("utf-8-sig"))  # NaN and Infinity as W&B writes them
     except UnicodeDecodeError as exc:
         raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    except strict_json.RepeatedKeyError as exc:
+        where = f"{strict_json.dotted(exc.where)}: " if exc.where else ""
+        raise InputError(path, f"{where}key {exc.key!r} appears more than once, so which value was logged cannot "
+                               "be told") from None
     except (ValueError, RecursionError) as exc:
         raise InputError(path, f"is not valid JSON: {exc}") from None
     key, step = table_key_and_step(path)
     table = ParsedTable.from_document(key, document, step, str(path))
     if table is None:
         raise InputError(path, "holds no 'columns' and 'data' lists, as a logged table does")
+    large = LargeNumbers()
     for index, row in enumerate(table.rows):
         if not isinstance(row, list) or len(row) != len(table.columns):
             size = len(row) if isinstance(row, list) else "no list of"
             raise InputError(path, f"data[{index}] has {size} cells where there are {len(table.columns)} columns")
-    return [ParsedRun(run_id=run_id, tables=[table], logged_data_only=True)]
+        for column, cell in enumerate(row):
+            if beyond_float(cell):
+                row[column] = large.kept(cell, f"data[{index}], column {table.columns[column]!r}")
+    run = ParsedRun(run_id=run_id, tables=[table], logged_data_only=True)
+    if warning := large.warning():
+        run.warnings.append(warning)
+    return [run]

@@ -1,12 +1,9 @@
 """A run's history and system-metric points as its log adds them, decoded in bulk at the end.
 
-History records as wandb writes them are read a batch at a time (:func:`batch_rows`): for a long log, the work done
-per record in Python -- a parse, finding the row's step, timestamp and runtime, extending lists -- is most of the
-time, and over a merged batch it is array work: a batch's keys and values become Arrow arrays once, and everything
-after -- finding each row's step, timestamp and runtime, dropping internal keys, converting numbers -- runs in Arrow
-and numpy, so the batch reaches the loader as an Arrow table without its values becoming Python objects again.
-Records read one by one (anything the bulk path does not take) are kept as Python lanes, decoded when the next batch
-or the end comes; segments of both kinds are kept in file order.
+History records as wandb writes them are read a batch at a time (:func:`~sprintboard.ingest.wandb_rows.batch_rows`)
+and reach this module as Arrow arrays (:meth:`HistoryLanes.add_rows`). Records read one by one (anything the bulk
+path does not take) are kept as Python lanes, decoded when the next batch or the end comes; segments of both kinds
+are kept in file order.
 """
 
 from __future__ import annotations
@@ -14,36 +11,25 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import HistoryColumns, flatten, set_nested, split_value
-from sprintboard.ingest.wandb_record_views import RECORD_END, merge_batch
-from sprintboard.ingest.wandb_values import ValueWarnings
+from sprintboard.ingest.wandb_numbers import CHUNK, json_float, numbers
+from sprintboard.ingest.wandb_values import MAX_VALUE_WARNINGS, ValueWarnings
+
+if TYPE_CHECKING:
+    from sprintboard.ingest.wandb_rows import BatchRows
 
 SYSTEM_PREFIX = "system/"
-# Values converted per call of the bulk number conversion: a chunk holding a non-number is redone value by value,
-# so chunks are small enough that one text metric does not slow down a whole run.
-_CHUNK = 2048
-# What a key is to a merged batch (see batch_rows): a point, a row's own step, timestamp or runtime,
-# another internal key, or the end of a record.
-_POINT, _STEP, _TIMESTAMP, _RUNTIME, _INTERNAL, _END = range(6)
-_ROLES = {"_step": _STEP, "_timestamp": _TIMESTAMP, "_runtime": _RUNTIME, RECORD_END: _END}
-
-
-class _Roles(dict):
-    """The role of each key, worked out on first sight: a batch holds few distinct keys."""
-
-    def __missing__(self, name: str) -> int:
-        role = self[name] = _ROLES.get(name, _INTERNAL if name.startswith("_") else _POINT)
-        return role
+# The steps the store holds (BIGINT): a row whose step lies outside is skipped with a warning.
+STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -77,6 +63,7 @@ class HistoryLanes:
         self.tables: list[TableRef] = []
         self.last_step: int | None = None
         self.internal = False
+        self.skipped_rows = 0  # rows whose step is out of range
         self.segments: list[pa.Table] = []
         self.longest_runtime: float | None = None  # of the points already in segments
 
@@ -88,13 +75,11 @@ class HistoryLanes:
             return
         self._close_lanes()
         steps, times, runtimes = (np.repeat(lane, rows.counts) for lane in (rows.steps, rows.times, rows.runtimes))
-        try:
-            nums = _double_array(rows.raws)
-        except ValueError:  # not all numbers: decode value by value
+        if rows.nums is None:  # not all numbers: decode value by value
             segment = self._decode(rows.keys.to_pylist(), rows.raws.to_pylist(), steps.tolist(), times.tolist(),
                                    runtimes.tolist())
         else:
-            segment = pa.table([steps, times, runtimes, rows.keys, nums, pa.nulls(len(nums), pa.string())],
+            segment = pa.table([steps, times, runtimes, rows.keys, rows.nums, pa.nulls(len(rows.nums), pa.string())],
                                schema=HistoryColumns.SCHEMA)
         self.segments.append(segment)
         self._note_runtimes(rows.runtimes)
@@ -118,12 +103,16 @@ class HistoryLanes:
         keys, raws = self.keys, self.raws
         meta = 3
         try:
-            step = int(raws[keys.index("_step", start)])
-            self.last_step = step
+            step: int | None = int(raws[keys.index("_step", start)])
         except ValueError:  # no _step item, or not an integer: the slow way
             step_raw = _find(keys, raws, "_step", start)
             meta -= step_raw is None
             step = self._step(step_raw, history.step.num if history.HasField("step") else None)
+        else:
+            step = self._checked_step(step)
+        if step is None:
+            del keys[start:], raws[start:]
+            return
         try:
             timestamp: float | None = float(raws[keys.index("_timestamp", start)])
         except ValueError:
@@ -148,7 +137,7 @@ class HistoryLanes:
         keys, raws = self.keys, self.raws
         start = len(keys)
         meta: dict[str, str] = {}
-        nested: dict[str, Any] = {}
+        deep: list[tuple[list[str], str]] = []
         for item in history.item:
             parts = list(item.nested_key) or [item.key]
             raw = item.value_json or _typed_json(item)
@@ -160,17 +149,24 @@ class HistoryLanes:
                 keys.append(parts[0])
                 raws.append(raw)
             else:
-                set_nested(nested, parts, self.warnings.decode(raw))
+                deep.append((parts, raw))
+        step = self._step(meta.get("_step"), history.step.num if history.HasField("step") else None)
+        if step is None:
+            del keys[start:], raws[start:]
+            return
+        nested: dict[str, Any] = {}
+        for parts, raw in deep:
+            set_nested(nested, parts, self.warnings.decode(raw))
         if nested:
             # Reassembled dicts go back as JSON text; a table reference is recognised when values are decoded.
             for key, value in flatten(nested).items():
                 keys.append(key)
                 raws.append(json.dumps(value, allow_nan=True))
-        step = self._step(meta.get("_step"), history.step.num if history.HasField("step") else None)
         self._span(len(keys) - start, step, as_float(meta.get("_timestamp")), as_float(meta.get("_runtime")), 0)
 
-    def _step(self, raw: str | None, recorded: int | None) -> int:
-        """The row's step: ``_step``, else the record's ``step.num``, else one past the previous row."""
+    def _step(self, raw: str | None, recorded: int | None) -> int | None:
+        """The row's step: ``_step``, else the record's ``step.num``, else one past the previous row; ``None`` (with a
+        warning) when that is outside the signed 64-bit range of the store's steps, and the row is to be skipped."""
         step = None
         if raw is not None:
             try:
@@ -180,8 +176,19 @@ class HistoryLanes:
                 step = int(number) if number is not None and math.isfinite(number) else None
         if step is None:
             step = recorded if recorded is not None else (0 if self.last_step is None else self.last_step + 1)
-        self.last_step = step
-        return step
+        return self._checked_step(step)
+
+    def _checked_step(self, step: int) -> int | None:
+        """``step``, now the latest row's, if the store can hold it; else ``None``, with a warning naming it (a few
+        times, then counted when the columns are built)."""
+        if STEP_MIN <= step <= STEP_MAX:
+            self.last_step = step
+            return step
+        self.skipped_rows += 1
+        if self.skipped_rows <= MAX_VALUE_WARNINGS:
+            self.warnings.append(f"history row at step {step} skipped: the step is outside the signed 64-bit range "
+                                 "of steps")
+        return None
 
     def add_stats(self, keys: Iterable[str], raws: Iterable[str], timestamp: float | None,
                   start_time: float | None) -> None:
@@ -203,6 +210,10 @@ class HistoryLanes:
     def columns(self) -> HistoryColumns:
         """The points as :class:`HistoryColumns`, typed by the rule in :mod:`sprintboard.ingest.parsed`."""
         self._close_lanes()
+        if self.skipped_rows > MAX_VALUE_WARNINGS:
+            self.warnings.append(f"{self.skipped_rows} history rows in all were skipped for a step outside the "
+                                 "signed 64-bit range")
+            self.skipped_rows = MAX_VALUE_WARNINGS  # said once
         if not self.segments:
             return HistoryColumns()
         return HistoryColumns.from_arrow(pa.concat_tables(self.segments))
@@ -238,10 +249,11 @@ class HistoryLanes:
 
     def _decode(self, keys: list[str], raws: list[str], steps: list[int], times: list[float | None],
                 runtimes: list[float | None]) -> pa.Table:
-        """Decode values in chunks: a chunk of numbers only (the bulk of a history) is one ``map(float)``, which
-        reads exactly the JSON numbers, ``NaN`` and ``±Infinity`` included (see :func:`_numbers`); a chunk holding
-        anything else is decoded value by value, which may also turn one point into several (see :meth:`_expand`)."""
-        nums, slow = _numbers(raws)
+        """Decode values in chunks: a chunk of numbers only (the bulk of a history) is converted at once, exactly as
+        JSON reads numbers, ``NaN`` and ``±Infinity`` included (see :mod:`~sprintboard.ingest.wandb_numbers`); a
+        chunk holding anything else is decoded value by value, which may also turn one point into several (see
+        :meth:`_expand`)."""
+        nums, slow = numbers(raws)
         if not slow:
             return _table(steps, times, runtimes, keys, nums, [None] * len(nums))
         out: dict[str, list] = {name: [] for name in HistoryColumns.NAMES}
@@ -249,8 +261,8 @@ class HistoryLanes:
         begin = 0
         for start in slow:
             _copy_points(out, lanes, begin, start)
-            self._decode_slowly(out, lanes, raws, start, min(start + _CHUNK, len(raws)))
-            begin = start + _CHUNK
+            self._decode_slowly(out, lanes, raws, start, min(start + CHUNK, len(raws)))
+            begin = start + CHUNK
         _copy_points(out, lanes, begin, len(raws))
         return _table(*out.values())
 
@@ -260,7 +272,7 @@ class HistoryLanes:
         for index in range(start, stop):
             raw = raws[index]
             try:
-                points = [(keys[index], float(raw))]
+                points = [(keys[index], json_float(raw))]
             except ValueError:
                 points = self._expand(keys[index], self.warnings.decode(raw), steps[index])
             for key, value in points:
@@ -280,119 +292,6 @@ class HistoryLanes:
             if isinstance(leaf, dict) and leaf.get("_type") == "table-file" and isinstance(leaf.get("path"), str):
                 self.tables.append(TableRef(name, step, leaf["path"]))
         return points
-
-
-class BatchRows(NamedTuple):
-    """History rows read in bulk: their points' keys and JSON texts (meta keys left out), and per row the number
-    of points, the step, the timestamp and the runtime."""
-
-    keys: pa.Array
-    raws: pa.Array
-    counts: np.ndarray
-    steps: np.ndarray
-    times: np.ndarray
-    runtimes: np.ndarray
-
-
-def batch_rows(payloads: Sequence[bytes]) -> BatchRows | None:
-    """The rows of serialized history records, read at once from their merged view (see
-    :func:`~sprintboard.ingest.wandb_record_views.merge_batch`); ``None`` unless every record's items pair up (one
-    key and one value each) and every row has exactly one integer ``_step`` and one numeric ``_timestamp`` and
-    ``_runtime`` -- as wandb writes them. The caller then reads the records one by one, which handles anything else.
-
-    The row ends, the three meta keys and the points are told apart by one role code per item -- worked out once
-    per distinct key, over the dictionary of the batch's keys -- so that the per-row work (finding the meta keys,
-    dropping internal keys, counting points) is array work.
-    """
-    history, records = merge_batch(payloads, "history"), len(payloads)
-    if history is None:
-        return None
-    items = history.item
-    nested, plain, values = items.nested_key, items.key, items.value_json
-    if len(plain) == records:  # the end markers' only: keys are nested_key parts (wandb 0.17+)
-        names, others = nested, plain
-    elif len(nested) == records:  # wandb <= 0.16: plain keys
-        names, others = plain, nested
-    else:
-        return None
-    if len(values) != len(names) or list(others) != [RECORD_END] * records:  # (before any array is made)
-        return None
-    # Lists first: Arrow makes an array from a list of str far faster than from the protobuf container.
-    keys, raws = pa.array(list(names), pa.string()), pa.array(list(values), pa.string())
-    encoded = keys.dictionary_encode()
-    roles = _Roles()
-    role_of = np.fromiter((roles[name] for name in encoded.dictionary.to_pylist()), np.int8)
-    codes = role_of[encoded.indices.to_numpy()]
-    ends = np.flatnonzero(codes == _END)
-    if len(ends) != records or not pc.all(pc.equal(raws.take(ends), RECORD_END)).as_py():
-        return None
-    row_numbers = np.arange(records)
-    meta = []
-    for role in (_STEP, _TIMESTAMP, _RUNTIME):
-        at = np.flatnonzero(codes == role)  # exactly one per row: the i-th lies before the i-th end
-        if len(at) != records or not np.array_equal(np.searchsorted(ends, at), row_numbers):
-            return None
-        texts = raws.take(at)
-        try:
-            lane = pc.cast(texts, pa.int64()) if role == _STEP else _double_array(texts)
-        except ValueError:  # ArrowInvalid: not as int() and float() read them; the slow path decides
-            return None
-        meta.append(lane.to_numpy())
-    points = codes == _POINT
-    counts = np.diff(np.cumsum(points)[ends], prepend=0)
-    return BatchRows(keys.filter(points), raws.filter(points), counts, *meta)
-
-
-def _numbers(raws: list[str]) -> tuple[list[float | None], list[int]]:
-    """``raws`` converted by ``float()``, chunk by chunk, and the starts of the chunks where that fails (their
-    values are ``None`` here).
-
-    The conversion runs in Arrow, which is several times faster than ``float()`` and gives the same value: both
-    round correctly and read ``NaN``, ``±Infinity`` and their spellings alike. Arrow rejects some text ``float()``
-    takes (spaces, ``_``, non-ASCII digits) -- a chunk it rejects goes to ``float()`` -- and takes one kind that
-    ``float()`` rejects, ``nan(...)``, which :func:`_doubles` turns into a rejection.
-    """
-    try:
-        texts = pa.array(raws, pa.string())
-    except (pa.ArrowException, UnicodeError):
-        texts = None
-    if texts is not None:
-        try:
-            return _doubles(texts), []
-        except ValueError:  # ArrowInvalid: not all numbers; find the chunks that are
-            pass
-    nums: list[float | None] = []
-    slow: list[int] = []
-    for start in range(0, len(raws), _CHUNK):
-        chunk: list[Any] | None = None
-        if texts is not None:
-            try:
-                chunk = _doubles(texts.slice(start, _CHUNK))
-            except ValueError:
-                pass
-        if chunk is None:
-            chunk = raws[start : start + _CHUNK]
-            try:
-                chunk = list(map(float, chunk))
-            except ValueError:
-                chunk = [None] * len(chunk)
-                slow.append(start)
-        nums.extend(chunk)
-    return nums, slow
-
-
-def _doubles(texts: pa.Array) -> list[float]:
-    """:func:`_double_array` as a list."""
-    return _double_array(texts).to_numpy(zero_copy_only=False).tolist()
-
-
-def _double_array(texts: pa.Array) -> pa.Array:
-    """Arrow's reading of ``texts`` as numbers; ``ValueError`` unless ``float()`` reads them all the same way."""
-    doubles = pc.cast(texts, pa.float64())
-    nan = pc.is_nan(doubles)
-    if pc.any(nan).as_py() and pc.any(pc.match_substring(pc.filter(texts, nan), "(")).as_py():
-        raise ValueError("Arrow read nan(...), which float() rejects")
-    return doubles
 
 
 def _copy_points(out: dict[str, list], lanes: tuple[list, ...], start: int, stop: int) -> None:

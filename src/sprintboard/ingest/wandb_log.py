@@ -25,6 +25,9 @@ Damage is reported, never raised, once the file header is good; the warnings end
   resumes at the next block. The record the damaged chunk belonged to is dropped, as are continuation chunks
   (MIDDLE/LAST) whose FIRST was lost.
 * A region of zeros where a chunk header should be (a preallocated or zero-filled tail) is skipped like padding.
+* A record split over blocks whose next chunk is lost -- skipped as damaged, or in a skipped region of zeros -- is
+  dropped with a warning naming where it began and where its next chunk should have been. Its first part is never
+  joined to the continuation chunks found after the damage: they belong to another record.
 
 Only a file that is not a W&B log at all -- empty, shorter than the header, a wrong ident or magic, an unknown
 version -- raises :class:`WandbLogError`.
@@ -102,6 +105,13 @@ class WandbLog:
 
     def payloads(self) -> Iterator[bytes]:
         """The serialized records, in file order, with damaged ones left out (see the module docstring)."""
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """:meth:`payloads` a list at a time: the records of up to 4 MiB of the file, a list ending before each
+        damage report, so that a reader that applies each list before asking for the next sees the reports in file
+        order."""
         with open(self.path, "rb") as handle:
             check_header(self.path, handle.read(FILE_HEADER_LEN))  # again: the file may have been replaced
             handle.seek(0)
@@ -144,7 +154,7 @@ class _Scanner:
         self.record_start = 0  # the file offset where that record began, for warnings
         self.data, self.base, self.size, self.last = b"", 0, 0, False  # the current window
 
-    def scan(self, handle: BinaryIO) -> Iterator[bytes]:
+    def scan(self, handle: BinaryIO) -> Iterator[list[bytes]]:
         for base, data, last in _windows(handle):
             self.data, self.base, self.size, self.last = data, base, len(data), last
             complete = yield from self._window(FILE_HEADER_LEN if base == 0 else 0)
@@ -153,51 +163,79 @@ class _Scanner:
         if self.parts:
             self._torn(self.record_start, "a record split over blocks")
 
-    def _window(self, pos: int) -> Generator[bytes, None, bool]:
-        """Yield the records that end in the current window; ``False`` once a torn tail ends the log."""
+    def _window(self, pos: int) -> Generator[list[bytes], None, bool]:
+        """Yield the records that end in the current window, in lists: one before each damage report (so that a
+        reader that applies each list before asking for the next sees the reports in file order) and one at the
+        end. ``False`` once a torn tail ends the log."""
         data, size, base = self.data, self.size, self.base
         unpack, crc32, type_crc = CHUNK_HEADER.unpack_from, zlib.crc32, _TYPE_CRC
         parts, record_start = self.parts, self.record_start
+        out: list[bytes] = []
+        keep = out.append
         while pos < size:
             block_end = (pos // BLOCK_LEN + 1) * BLOCK_LEN
             if block_end - pos < CHUNK_HEADER_LEN:  # block trailer: zero padding, never a chunk
                 pos = block_end
                 continue
+            in_place = False  # a good chunk, but not where the record being joined allows it
+            if pos + CHUNK_HEADER_LEN <= size:
+                checksum, length, kind = unpack(data, pos)
+                start, stop = pos + CHUNK_HEADER_LEN, pos + CHUNK_HEADER_LEN + length
+                if stop <= block_end and stop <= size and kind in type_crc:
+                    chunk = data[start:stop]
+                    if crc32(chunk, type_crc[kind]) == checksum:
+                        if not parts:
+                            if kind == FULL:
+                                keep(chunk)
+                                pos = stop
+                                continue
+                            if kind == FIRST:
+                                parts, record_start = [chunk], base + pos
+                                pos = stop
+                                continue
+                        elif kind == MIDDLE or kind == LAST:
+                            parts.append(chunk)
+                            if kind == LAST:
+                                keep(b"".join(parts))
+                                parts = []
+                            pos = stop
+                            continue
+                        in_place = True
+            # Damage, or a chunk out of place: reported after the records before it are handed over.
+            if out:
+                yield out
+                out = []
+                keep = out.append
             if pos + CHUNK_HEADER_LEN > size:
                 self._torn(record_start if parts else base + pos, "a chunk header")
                 return False
-            checksum, length, kind = unpack(data, pos)
-            start, stop = pos + CHUNK_HEADER_LEN, pos + CHUNK_HEADER_LEN + length
-            if stop <= block_end and stop <= size and kind in type_crc:
-                chunk = data[start:stop]
-                if crc32(chunk, type_crc[kind]) == checksum:
-                    pos = stop
-                    if kind == FULL:
-                        if parts:
-                            self._lost(record_start, "its LAST chunk is missing")
-                            parts = []
-                        yield chunk
-                    elif kind == FIRST:
-                        if parts:
-                            self._lost(record_start, "its LAST chunk is missing")
-                        parts, record_start = [chunk], base + start - CHUNK_HEADER_LEN
-                    elif parts:
-                        parts.append(chunk)
-                        if kind == LAST:
-                            yield b"".join(parts)
-                            parts = []
-                    else:
-                        self._lost(base + start - CHUNK_HEADER_LEN, "it continues a record whose start was lost")
+            if in_place:
+                pos = stop
+                if kind == MIDDLE or kind == LAST:
+                    self._lost(base + start - CHUNK_HEADER_LEN, "it continues a record whose start was lost")
                     continue
-            if checksum == 0 and length == 0 and kind == 0:
-                pos = self._skip_zeros(pos, block_end)
+                self._lost(record_start, "its LAST chunk is missing")
+                parts = []
+                if kind == FULL:
+                    keep(chunk)
+                else:
+                    parts, record_start = [chunk], base + start - CHUNK_HEADER_LEN
                 continue
             if stop > size and stop <= block_end and kind in type_crc:  # only possible in the last window
                 self._torn(record_start if parts else base + pos, "a chunk's data")
                 return False
-            pos = self._resync(pos, stop, block_end, kind)
-            parts = []
+            if parts:
+                # The rest of the block is skipped or the chunk dropped; either way the record's next chunk is lost,
+                # and joining its first part to a later record's continuation would make a record never written.
+                self._lost(record_start, f"its next chunk, at byte {base + pos}, is lost")
+                parts = []
+            if checksum == 0 and length == 0 and kind == 0:
+                pos = self._skip_zeros(pos, block_end)
+            else:
+                pos = self._resync(pos, stop, block_end, kind)
         self.parts, self.record_start = parts, record_start
+        if out:
+            yield out
         return True
 
     def _torn(self, at: int, inside: str) -> None:

@@ -25,17 +25,17 @@ history they yield are kept by :mod:`sprintboard.ingest.wandb_values` and :mod:`
 and the run folder's side files are read by :mod:`sprintboard.ingest.wandb_side_files`.
 
 History and summary records -- nearly all of a long log -- are not parsed one by one: their kind shows in their
-first bytes, so they are gathered into batches and each batch is parsed and applied at once (see
-:meth:`_RunBuilder.read`). A batch that holds anything the bulk path does not take is read record by record, as
-every other record is.
+first bytes (:mod:`sprintboard.ingest.wandb_record_kinds`), so they are gathered into batches and each batch is read
+and applied at once (see :meth:`_RunBuilder.read`, :mod:`sprintboard.ingest.wandb_rows` and
+:func:`~sprintboard.ingest.wandb_values.summary_updates`). Of a batch that holds anything the bulk path does not
+take, the part around it is read record by record, as every other record is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -44,47 +44,24 @@ import pyarrow as pa
 from wandb.proto import wandb_internal_pb2 as pb
 
 from sprintboard.ingest.parsed import ParsedRun
-from sprintboard.ingest.wandb_history import BatchRows, HistoryLanes, TableRef, batch_rows
+from sprintboard.ingest.wandb_history import HistoryLanes, TableRef
 from sprintboard.ingest.wandb_log import WandbLog, WandbLogError
+from sprintboard.ingest.wandb_record_kinds import HISTORY, OTHER, ROW, RUNTIME, Records
 from sprintboard.ingest.wandb_record_views import RecordListView, RecordView, paired_keys
+from sprintboard.ingest.wandb_rows import BatchRows, batch_rows
 from sprintboard.ingest.wandb_side_files import merge_side_files
-from sprintboard.ingest.wandb_values import (
-    RUNTIME_ITEM,
-    RUNTIME_ITEM_AT,
-    RUNTIME_MAX_LEN,
-    ValueTree,
-    ValueWarnings,
-    summary_updates,
-)
+from sprintboard.ingest.wandb_values import ValueTree, ValueWarnings, summary_updates
 
 _EPOCH = datetime(1970, 1, 1)
 _LOG_NAME = re.compile(r"^run-(?P<id>[^/]+)\.wandb$")
 
 
-def _tag(field: str) -> int:
-    """The first byte of a ``Record`` field holding a message: its key (field number, wire type 2), one byte."""
-    number = pb.Record.DESCRIPTOR.fields_by_name[field].number
-    if number >= 16:
-        raise RuntimeError(f"wandb's Record.{field} is field {number}, whose key takes two bytes")
-    return number << 3 | 2
-
-
-_NUM_TAG = pb.Record.DESCRIPTOR.fields_by_name["num"].number << 3  # a varint
-_HISTORY_TAG, _SUMMARY_TAG = _tag("history"), _tag("summary")
-# History and summary records per batch: large enough that per-batch work does not count, small enough that one
-# record the bulk path does not take (a table, a nested key) sends only its batch record by record, and that the
-# batch's payloads are still in the processor's cache.
-_BATCH = 1536
-_HISTORY, _ROW, _RUNTIME = 1, 2, 3  # a pending record: history, a summary row, a summary runtime record
-
-
-def _selector(kind: int) -> bytes:
-    """A ``bytes.translate`` table turning the pending kinds into ``compress`` selectors for ``kind``."""
-    return bytes(int(code == kind) for code in range(256))
-
-
-_HISTORY_ONLY, _ROWS_ONLY = _selector(_HISTORY), _selector(_ROW)
-_NO_ROWS = BatchRows(pa.array([], pa.string()), pa.array([], pa.string()), *(np.array([]),) * 4)
+# History and summary records per batch: large enough that the work per batch (a few hundred array operations)
+# does not count, small enough that a batch's bytes stay a few megabytes.
+_BATCH = 16384
+# The fewest records applied one by one when a batch the bulk path does not take is cut in halves (see _apply).
+_SMALLEST = 64
+_NO_ROWS = BatchRows(pa.array([], pa.string()), pa.array([], pa.string()), None, *(np.array([]),) * 4)
 
 
 class _RunBuilder:
@@ -100,82 +77,67 @@ class _RunBuilder:
         self.config = ValueTree()
         self.summary = ValueTree()
         self.history = HistoryLanes(warnings)
-        # History and summary records waiting to be applied (see read()), in file order; what each is (_HISTORY, _ROW,
-        # _RUNTIME); and the runtime records among them without their record numbers.
-        self.pending: list[bytes] = []
-        self.pending_kinds = bytearray()
-        self.pending_runtime: list[bytes] = []
 
-    def read(self, payloads: Iterable[bytes]) -> None:
-        """Add every record, in file order.
+    def read(self, batches: Iterable[list[bytes]]) -> None:
+        """Add every record of the lists of serialized records ``batches``, in file order.
 
-        A record's kind shows in its first bytes: the varint field ``num`` (absent when 0), then the key of the
-        field holding the record. History and summary records are set aside as they come and applied in batches
-        (:meth:`flush`). Batches wait only while nothing else is applied: any other record that matters (stats take
-        the latest history row's step, a run record carries a summary) and any damage report of the container (see
-        :func:`_parse_log`) comes after a flush, so that everything is applied, and every warning given, in file
-        order.
+        History and summary records -- told apart by their first bytes (:class:`Records`) -- are applied in bulk, a
+        stretch of a list at a time (:meth:`_apply`): every other record that matters (stats take the latest history
+        row's step, a run record carries a summary) ends a stretch and is applied after it, so that everything is
+        applied, and every warning given, in file order. The container's damage reports come between lists (see
+        :meth:`WandbLog.batches`), so after every record before the damage.
         """
-        pending, kinds, runtime = self.pending, self.pending_kinds, self.pending_runtime
-        for payload in payloads:
-            try:
-                at = 0
-                if payload[0] == _NUM_TAG:
-                    at = 2
-                    while payload[at - 1] > 0x7F:  # a varint's last byte is the first below 0x80
-                        at += 1
-                tag = payload[at]
-            except IndexError:
-                tag = None
-            if tag == _HISTORY_TAG:
-                kinds.append(_HISTORY)
-            elif tag == _SUMMARY_TAG:
-                if len(payload) < RUNTIME_MAX_LEN and payload.startswith(RUNTIME_ITEM, at + RUNTIME_ITEM_AT):
-                    kinds.append(_RUNTIME)
-                    runtime.append(payload[at:])
-                else:
-                    kinds.append(_ROW)
-            else:
-                view = RecordView()
-                try:
-                    view.ParseFromString(payload)
-                except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
-                    self.flush()
-                    self._add_slowly(payload)
-                    continue
-                kind = view.WhichOneof("record_type")
-                if kind is None:
-                    continue  # a kind this parser does not use: console output, telemetry, files, requests...
-                self.flush()
-                self._add_view(kind, view, payload)
-                continue
-            pending.append(payload)
-            if len(pending) == _BATCH:
-                self.flush()
-        self.flush()
+        for batch in batches:
+            records = Records(batch)
+            kinds = records.kinds
+            begin = 0
+            for index in [*np.flatnonzero(kinds == OTHER).tolist(), len(batch)]:
+                add = self._other(batch[index]) if index < len(batch) else None
+                if add is None and index < len(batch):
+                    continue  # console output, telemetry, files, requests...: left out of the stretch below
+                stretch = np.arange(begin, index)
+                stretch = stretch[kinds[stretch] != OTHER]
+                for piece in range(0, len(stretch), _BATCH):
+                    self._apply(records, stretch[piece : piece + _BATCH])
+                if add is not None:
+                    add()
+                begin = index + 1
 
-    def flush(self) -> None:
-        """Apply the pending history and summary records: in bulk, or else -- when the bulk path does not take all
-        of them -- one by one, all of them, in file order: a record may turn out to be of another kind than its
-        first bytes said (wandb keeps the last of several kinds' fields), and warnings keep the file order too."""
-        pending, kinds = self.pending, bytes(self.pending_kinds)
-        if not pending:
-            return
-        history = list(compress(pending, kinds.translate(_HISTORY_ONLY)))
-        rows = list(compress(pending, kinds.translate(_ROWS_ONLY)))
-        codes = np.frombuffer(kinds, np.uint8)
-        rows_before = np.cumsum(codes == _ROW)[codes == _RUNTIME].tolist()  # rows before each runtime record
-        history_rows = batch_rows(history) if history else _NO_ROWS
-        updates = summary_updates(rows, self.pending_runtime, rows_before) if history_rows is not None else None
-        if updates is None:
-            for payload in pending:
-                self._add_record(payload)
-        else:
+    def _other(self, payload: bytes) -> Callable[[], None] | None:
+        """How to add a record that is neither history nor summary (by its first bytes); ``None`` if it is of a kind
+        this parser does not use."""
+        view = RecordView()
+        try:
+            view.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError types vary by backend
+            return lambda: self._add_slowly(payload)
+        kind = view.WhichOneof("record_type")
+        if kind is None:
+            return None
+        return lambda: self._add_view(kind, view, payload)
+
+    def _apply(self, records: Records, indices: np.ndarray) -> None:
+        """Apply the history and summary records ``indices`` of ``records`` in bulk; when the bulk path does not take
+        them all, apply each half so, down to _SMALLEST records, which are applied one by one, in file order: a
+        record may turn out to be of another kind than its first bytes said (wandb keeps the last of several kinds'
+        fields), and warnings keep the file order too. One record the bulk path does not take (a table, a nested key)
+        costs little that way."""
+        kinds = records.kinds[indices]
+        history = indices[kinds == HISTORY]
+        rows_before = np.cumsum(kinds == ROW)[kinds == RUNTIME].tolist()  # rows before each runtime record
+        history_rows = batch_rows(records, history) if len(history) else _NO_ROWS
+        updates = (summary_updates(records, indices[kinds == ROW], indices[kinds == RUNTIME], rows_before)
+                   if history_rows is not None else None)
+        if updates is not None:
             self.history.add_rows(history_rows)
             self.summary.apply_updates(updates)
-        pending.clear()
-        self.pending_kinds.clear()
-        self.pending_runtime.clear()
+        elif len(indices) > _SMALLEST:
+            half = len(indices) // 2
+            self._apply(records, indices[:half])
+            self._apply(records, indices[half:])
+        else:
+            for index in indices.tolist():
+                self._add_record(records.payloads[index])
 
     def _add_record(self, payload: bytes) -> None:
         """Add one serialized record of a batch the bulk path did not take."""
@@ -279,7 +241,7 @@ class _RunBuilder:
         self._set("tags", list(run.tags))
         if run.HasField("start_time"):
             self.start = run.start_time.seconds + run.start_time.nanos / 1e9
-            self._set("created_at", _utc(run.start_time.seconds, run.start_time.nanos))
+            self._set("created_at", self._moment("run record's start time", run.start_time))
         if run.HasField("git"):
             self._set("git_commit", run.git.commit)
             self._set("git_remote", run.git.remote_url)
@@ -296,7 +258,15 @@ class _RunBuilder:
             self._set("git_commit", env.git.commit, overwrite=False)
             self._set("git_remote", env.git.remote_url, overwrite=False)
         if env.HasField("started_at"):
-            self._set("created_at", _utc(env.started_at.seconds, env.started_at.nanos), overwrite=False)
+            self._set("created_at", self._moment("environment record's start time", env.started_at), overwrite=False)
+
+    def _moment(self, what: str, stamp: Any) -> datetime | None:
+        """A protobuf ``Timestamp`` as naive UTC; ``None``, with a warning, beyond the years a datetime holds."""
+        try:
+            return _utc(stamp.seconds, stamp.nanos)
+        except OverflowError:
+            self.warnings.append(f"the {what}, {stamp.seconds} seconds since 1970, is out of range: ignored")
+            return None
 
     def build(self) -> ParsedRun:
         run_id = self.fields.pop("run_id", None) or self.stream_id or _id_from_name(self.path)
@@ -331,25 +301,12 @@ def _id_from_name(path: Path) -> str | None:
     return match.group("id") if match else None
 
 
-class _DamageReports(list):
-    """The container's damage reports, added to the run's warnings after the records before the damage are applied:
-    the container's and the decoder's warnings go to the same list, in file order."""
-
-    def __init__(self, builder: _RunBuilder) -> None:
-        super().__init__()
-        self.builder = builder
-
-    def append(self, line: str) -> None:
-        self.builder.flush()
-        self.builder.warnings.append(line)
-
-
 def _parse_log(path: Path) -> tuple[ParsedRun, list[TableRef]]:
     log = WandbLog(path)
     warnings = ValueWarnings()
     builder = _RunBuilder(path, warnings)
-    log.warnings = _DamageReports(builder)
-    builder.read(log.payloads())
+    log.warnings = warnings  # the container's damage reports and the decoder's warnings, in file order (see read)
+    builder.read(log.batches())
     run = builder.build()
     return run, builder.history.tables
 

@@ -10,15 +10,15 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from sprintboard.ingest.parsed import flatten, set_nested
+from sprintboard.ingest.wandb_items import Items, Texts, read_items
+from sprintboard.ingest.wandb_record_kinds import Records
 from sprintboard.ingest.wandb_record_views import RECORD_END, RecordView, merge_batch, record_ends
 
 MAX_VALUE_WARNINGS = 5
-# What the reader takes for a record wandb writes with its internal runtime, ``_wandb.runtime`` (and, from 0.31,
-# the plain key ``_runtime`` of the same value), by its first bytes: a short record whose first update item starts
-# with the key part ``_wandb``, which comes RUNTIME_ITEM_AT bytes after the summary field's key (after the field's
-# length and the item's key and length, a byte each in a short record). Only a hint: see summary_updates.
-RUNTIME_ITEM, RUNTIME_ITEM_AT, RUNTIME_MAX_LEN = b"\x12\x06_wandb", 4, 128
 
 
 class ValueTree:
@@ -103,41 +103,58 @@ class ValueTree:
             self.remove(item_path(item))
 
     def to_dict(self, warnings: ValueWarnings) -> dict[str, Any]:
-        """The decoded state, flattened to dotted keys."""
+        """The decoded state, flattened to dotted keys; an integer too large for a float as its digits (see
+        :func:`storable`)."""
         tree: dict[str, Any] = {}
         for path, raw in self.leaves.items():
             parts = (path,) if isinstance(path, str) else path
             if parts[0] == self.SKIP:
                 continue
             set_nested(tree, parts, warnings.decode(raw))
-        return flatten(tree)
+        return {key: storable(value) for key, value in flatten(tree).items()}
 
 
-def summary_updates(rows: Sequence[bytes], runtime: Sequence[bytes] = (), runtime_at: Sequence[int] = ()
+def storable(value: Any) -> Any:
+    """``value``, except an integer too large for a float (JSON allows any number of digits), which becomes the text
+    of its digits: the store keeps numbers as floats, and history keeps such a value as its digits too."""
+    if type(value) is int:
+        try:
+            float(value)
+        except OverflowError:
+            return str(value)
+    return value
+
+
+def summary_updates(records: Records, rows: np.ndarray, runtime: np.ndarray, runtime_at: Sequence[int]
                     ) -> list[tuple[Sequence[str], Sequence[str]]] | None:
-    """What serialized summary records set, read in bulk, for :meth:`ValueTree.apply_updates`: ``rows``, in order,
-    and between them the ``runtime`` records (without their record numbers, which a summary does not use), the
-    i-th after ``runtime_at[i]`` rows. ``None`` when a record needs applying on its own (the caller then applies
-    them one by one).
+    """What the summary records of ``records`` set, read in bulk, for :meth:`ValueTree.apply_updates`: the rows
+    ``rows``, in order, and between them the runtime records ``runtime``, the i-th after ``runtime_at[i]`` rows.
+    ``None`` when a record needs applying on its own (the caller then applies them one by one).
 
     wandb 0.17+ writes two summary records per logged row: the row (every item one ``nested_key`` part and one
-    value) and its internal runtime (see ``RUNTIME_ITEM``). Rows only set keys, so a run of them comes down to each
-    key's last value (:func:`_last_values`: one merged parse, no per-record work). Runtime records all set the same
-    keys (:func:`_same_runtime_keys` checks), so each one's values are overwritten by the next one's: only the
-    first (which may add keys) and the last (whose values stand unless a later row sets the keys again) are
-    applied, each in its place between the rows, so later writers still win.
+    value) and its internal runtime (see :mod:`~sprintboard.ingest.wandb_record_kinds`). Rows only set keys, so a
+    run of them comes down to each key's last value (:func:`_last_values`: no per-record work). Runtime records all
+    set the same keys (:func:`_same_runtime_keys` checks, on the distinct ones: they differ in little but the
+    runtime, which is whole seconds), so each one's values are overwritten by the next one's: only the first (which
+    may add keys) and the last (whose values stand unless a later row sets the keys again) are applied, each in its
+    place between the rows, so later writers still win. Their numbers are left out: a summary does not use them.
     """
-    if not runtime:
-        parts: list[Any] = [rows]  # runs of rows (lists) and single runtime records (bytes), in order
+    if len(runtime) and not _same_runtime_keys(records.distinct_tails(runtime)):
+        return None
+    read = _read_rows(records, rows)
+    if read is None:
+        return None
+    if not len(runtime):
+        parts: list[Any] = [(0, len(rows))]  # stretches of rows and single runtime records (bytes), in order
     else:
-        if not _same_runtime_keys(runtime):
-            return None
         first, last = runtime_at[0], runtime_at[-1]
-        parts = [rows[:first], runtime[0]] + ([rows[first:last], runtime[-1]] if len(runtime) > 1 else [])
-        parts.append(rows[last:])
+        parts = [(0, first), records.tail(runtime[0])]
+        if len(runtime) > 1:
+            parts += [(first, last), records.tail(runtime[-1])]
+        parts.append((last, len(rows)))
     updates = []
     for part in parts:
-        pairs = _record_pairs(part) if isinstance(part, bytes) else _last_values(part)
+        pairs = _record_pairs(part) if isinstance(part, bytes) else _last_values(read, *part)
         if pairs is None:
             return None
         updates.append(pairs)
@@ -170,37 +187,48 @@ def _record_pairs(payload: bytes) -> tuple[Any, Any] | None:
     return merged_pairs(view.summary) if view.WhichOneof("record_type") == "summary" else None
 
 
-def _last_values(payloads: Sequence[bytes]) -> tuple[list[str], list[str]] | None:
-    """The keys set by serialized summary records whose items all pair up -- one ``nested_key`` part and one value
-    each, no plain keys, no removals -- in the order they first appear, and each one's last value; ``None`` for any
-    other records. Only the keys become Python strings; each value is read from the merged view at its key's last
-    position."""
-    if not payloads:
+def _read_rows(records: Records, rows: np.ndarray) -> Items | None:
+    """The items of the summary records ``rows`` of ``records`` if they all pair up -- one ``nested_key`` part and
+    one value each, no plain keys, no removals -- and all their value texts are UTF-8; ``None`` for any other
+    records. (See :mod:`~sprintboard.ingest.wandb_items`.) No items at all for no records."""
+    if not len(rows):
+        return Items([], np.zeros(0, np.int64), np.zeros(0, np.int64), True, Texts.of(pa.array([], pa.string())))
+    items = read_items(records, rows, "summary")
+    if items is None or not items.nested:
+        return None
+    try:
+        items.texts.check(np.arange(len(items.codes)))  # all of them: a text that is not UTF-8 is refused
+    except ValueError:
+        return None
+    return items
+
+
+def _last_values(items: Items, begin: int, end: int) -> tuple[list[str], list[str]]:
+    """The keys set by the records ``begin:end`` of a batch read by :func:`_read_rows`, in the order they first
+    appear, and each one's last value. Only these become Python strings."""
+    low, high = np.searchsorted(items.rows, [begin, end])
+    if low == high:
         return [], []
-    updates = merge_batch(payloads, "summary")
-    if updates is None or updates.HasField("remove"):
-        return None
-    items, records = updates.update, len(payloads)
-    values = items.value_json
-    if len(values) != len(items.nested_key) or list(items.key) != [RECORD_END] * records:
-        return None
-    names = list(items.nested_key)
-    if names.count(RECORD_END) != records:
-        return None
-    keys = list(dict.fromkeys(names))
-    keys.remove(RECORD_END)
-    backwards, final = names[::-1], len(names) - 1
-    return keys, [values[final - backwards.index(key)] for key in keys]
+    codes = items.codes[low:high]
+    count, positions = len(items.names), np.arange(len(codes))
+    first, last = np.full(count, len(codes)), np.full(count, -1)
+    np.minimum.at(first, codes, positions)
+    np.maximum.at(last, codes, positions)
+    present = np.flatnonzero(last >= 0)
+    order = present[np.argsort(first[present], kind="stable")]
+    at = low + last[order]
+    rank = np.argsort(at)  # texts are cut out in file order
+    texts = items.texts.take(at[rank]).to_pylist()
+    values = [""] * len(at)
+    for place, text in zip(rank.tolist(), texts, strict=True):
+        values[place] = text
+    return [items.names[code] for code in order], values
 
 
-def _same_runtime_keys(payloads: Sequence[bytes]) -> bool:
-    """True if every serialized summary record is an internal runtime record as :meth:`ValueTree.apply_merged`
-    takes them -- a ``_wandb`` key of two or more parts, plain keys, one value more than plain keys, all values
-    equal, no removals -- and all have the same plain keys, in the same order.
-
-    Runtime records (kept without their numbers) differ in little but the runtime, which is whole seconds, so
-    each distinct one is checked once."""
-    distinct = list(dict.fromkeys(payloads))
+def _same_runtime_keys(distinct: Sequence[bytes]) -> bool:
+    """True if every one of the distinct serialized summary records ``distinct`` is an internal runtime record as
+    :meth:`ValueTree.apply_merged` takes them -- a ``_wandb`` key of two or more parts, plain keys, one value more
+    than plain keys, all values equal, no removals -- and all have the same plain keys, in the same order."""
     updates = merge_batch(distinct, "summary")
     if updates is None or updates.HasField("remove"):
         return False

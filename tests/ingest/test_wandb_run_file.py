@@ -194,7 +194,9 @@ def fresh_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with pytest.MonkeyPatch.context() as env:
         for name, value in {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DIR": root,
                             "WANDB_CACHE_DIR": root / "cache", "WANDB_CONFIG_DIR": root / "config",
-                            "WANDB_DATA_DIR": root / "data", "WANDB_ARTIFACT_DIR": root / "artifacts"}.items():
+                            "WANDB_DATA_DIR": root / "data", "WANDB_ARTIFACT_DIR": root / "artifacts",
+                            # wandb otherwise names __main__'s file, which an earlier AppTest may have replaced
+                            "WANDB_PROGRAM": "train_model.py"}.items():
             env.setenv(name, str(value))
         settings = wandb.Settings(console="off", silent=True)
         before = datetime.now(UTC).replace(tzinfo=None)
@@ -231,7 +233,7 @@ def test_fresh_run_fields(fresh_runs):
     assert before - timedelta(seconds=1) <= run.created_at <= after
     # wandb 0.19+ keeps program and host in the log's environment record; there is no wandb-metadata.json.
     assert not (fresh_runs["ok"] / "files" / "wandb-metadata.json").exists()
-    assert "pytest" in run.program  # the program that logged it: `pytest` or `python -m pytest`
+    assert run.program == "train_model.py"  # the program that logged it
     assert run.host == socket.gethostname()
     assert run.config == {"lr": 0.1, "model.depth": 3, "model.act": "relu", "train/bs": 32, "late": [1, 2]}
     assert run.warnings == []

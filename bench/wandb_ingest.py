@@ -36,7 +36,7 @@ def ingest_once(folder: Path) -> int:
         return report.totals().history_rows
 
 
-def measure(steps: int = 100_000, metrics: int = 10, repeats: int = 3) -> dict:
+def measure(steps: int = 100_000, metrics: int = 10, repeats: int = 5) -> dict:
     folder = wandb_run(steps, metrics)
     log = find_run_log(folder)
     timings: dict[str, list[float]] = {"bare": [], "parse": [], "ingest": []}

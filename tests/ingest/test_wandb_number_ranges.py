@@ -1,6 +1,6 @@
-"""Numbers in a ``.wandb`` log beyond what the store holds: steps outside 64 bits, integers too large for a float,
-times beyond the calendar. Each is skipped or kept as text with a warning where a value would be lost; none ends the
-load with an internal error."""
+"""Numbers in a ``.wandb`` log beyond what the store holds: steps outside 64 bits (the row is skipped with a warning),
+integers too large for a float (kept as their digits), times beyond the calendar (stored without a time, or ignored
+with a warning). None ends the load with an internal error."""
 
 from __future__ import annotations
 
@@ -107,23 +107,25 @@ def test_summary_and_config_integers_too_large_for_a_float_load_as_their_digits(
         message.update.add(key="small", value_json=str(2**64))
 
     run = _parse(tmp_path, [record(2, config=config), record(3, summary=summary(count=HUGE, ok="3"))])
-    assert run.config == {"seed": HUGE, "small": 2**64}
-    assert run.summary == {"count": HUGE, "ok": 3}
+    assert run.config == {"seed": 10**400, "small": 2**64}
+    assert run.summary == {"count": 10**400, "ok": 3}
     load_run(con, run, "run-big1.wandb")
-    assert con.execute("SELECT key, value_num, value_text FROM run_summary ORDER BY key").fetchall() == [
-        ("count", None, HUGE), ("ok", 3.0, None)]
+    assert con.execute("SELECT key, value_json, value_num, value_text FROM run_summary ORDER BY key").fetchall() == [
+        ("count", HUGE, None, HUGE), ("ok", "3", 3.0, None)]
     assert con.execute("SELECT value_num FROM run_config WHERE key = 'small'").fetchone() == (2.0**64,)
 
 
-def test_side_files_with_integers_too_large_for_a_float(tmp_path):
+def test_side_files_with_integers_too_large_for_a_float_load_as_their_digits(tmp_path, con):
     folder = tmp_path / "run-20240101_000000-big1"
     (folder / "files").mkdir(parents=True)
     (folder / "run-big1.wandb").write_bytes(encode_log([record(1, run=_run())]))
     (folder / "files" / "wandb-summary.json").write_text(json.dumps({"count": 10**400, "nested": {"n": -(10**400)}}))
     (folder / "files" / "config.yaml").write_text(f"seed:\n  value: {HUGE}\n")
     run = parse_run_folder(folder)
-    assert run.summary == {"count": HUGE, "nested.n": "-" + HUGE}
-    assert run.config == {"seed": HUGE}
+    assert run.summary == {"count": 10**400, "nested.n": -(10**400)} and run.config == {"seed": 10**400}
+    load_run(con, run, "run-20240101_000000-big1")
+    assert con.execute("SELECT key, value_num, value_text FROM run_summary ORDER BY key").fetchall() == [
+        ("count", None, HUGE), ("nested.n", None, "-" + HUGE)]
 
 
 def test_times_beyond_the_calendar_load_without_a_time(tmp_path, con):

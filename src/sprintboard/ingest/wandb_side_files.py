@@ -12,7 +12,6 @@ import yaml
 
 from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten, parse_utc
 from sprintboard.ingest.wandb_history import TableRef
-from sprintboard.ingest.wandb_values import storable
 
 # media/table/<key>_<step>_<hash>.table.json; <key> may hold "_", and a "/" in the key is a sub-folder.
 _TABLE_NAME = re.compile(r"^(?P<key>.+)_(?P<step>\d+)_(?P<hash>[0-9a-f]+)\.table\.json$")
@@ -69,13 +68,12 @@ def _merge_config(run: ParsedRun, document: dict[str, Any]) -> None:
         if key != "_wandb"
     }
     for key, value in flatten(unwrapped).items():
-        run.config.setdefault(key, storable(value))
+        run.config.setdefault(key, value)
 
 
 def _merge_summary(run: ParsedRun, document: dict[str, Any]) -> None:
     """``wandb-summary.json`` is the final summary: its keys win over the log's, which are kept too."""
-    flat = flatten({key: value for key, value in document.items() if key != "_wandb"})
-    run.summary.update((key, storable(value)) for key, value in flat.items())
+    run.summary.update(flatten({key: value for key, value in document.items() if key != "_wandb"}))
 
 
 def _merge_metadata(run: ParsedRun, meta: dict[str, Any]) -> None:

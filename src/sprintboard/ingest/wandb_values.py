@@ -103,26 +103,14 @@ class ValueTree:
             self.remove(item_path(item))
 
     def to_dict(self, warnings: ValueWarnings) -> dict[str, Any]:
-        """The decoded state, flattened to dotted keys; an integer too large for a float as its digits (see
-        :func:`storable`)."""
+        """The decoded state, flattened to dotted keys."""
         tree: dict[str, Any] = {}
         for path, raw in self.leaves.items():
             parts = (path,) if isinstance(path, str) else path
             if parts[0] == self.SKIP:
                 continue
             set_nested(tree, parts, warnings.decode(raw))
-        return {key: storable(value) for key, value in flatten(tree).items()}
-
-
-def storable(value: Any) -> Any:
-    """``value``, except an integer too large for a float (JSON allows any number of digits), which becomes the text
-    of its digits: the store keeps numbers as floats, and history keeps such a value as its digits too."""
-    if type(value) is int:
-        try:
-            float(value)
-        except OverflowError:
-            return str(value)
-    return value
+        return flatten(tree)
 
 
 def summary_updates(records: Records, rows: np.ndarray, runtime: np.ndarray, runtime_at: Sequence[int]

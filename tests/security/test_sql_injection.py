@@ -438,7 +438,8 @@ INTERPOLATED_SQL = {
     "sprintboard/analytics/metric_curves.py:x_extent": "_points_sql's query; values are parameters",
     "sprintboard/ingest/loader.py:load_runs":
         "table names from the literal (runs, run_config, run_summary) and the Arrow tables it registers",
-    "sprintboard/ingest/loader.py:_load_history": "a fixed clause chosen by a flag of the parsed run",
+    "sprintboard/ingest/loader.py:_load_history":
+        "a fixed clause chosen by a flag of the parsed run, and the thread count DuckDB itself reported",
     "sprintboard/ingest/loader.py:save_fairness_policy": "column names and placeholders from _POLICY_FIELDS",
     "sprintboard/store/queries.py:table_counts": "table names from COUNTED_TABLES",
 }

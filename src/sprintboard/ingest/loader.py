@@ -193,7 +193,7 @@ def _load_history(con: duckdb.DuckDBPyConnection, run: ParsedRun) -> int:
             [run.run_id],
         )
     finally:
-        con.execute(f"SET threads = {threads}")  # an int DuckDB gave
+        con.execute(f"SET threads = {threads}")  # noqa: S608 - an int DuckDB gave
     con.unregister("incoming_history")
     refresh_metric_keys(con, run.run_id)
     return len(points)

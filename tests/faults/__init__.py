@@ -20,6 +20,7 @@ import os
 import resource
 import shutil
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,25 @@ class Command:
         """The exit code (``-9`` when killed), or ``None`` if still running after ``timeout`` seconds."""
         self.process.join(timeout)
         return self.process.exitcode
+
+    def wait_for_publishes(self, store: Path, count: int, timeout: float = 120.0) -> int:
+        """Wait until the live store at ``store`` has been replaced ``count`` times (each publish renames a new file
+        over it, so its inode changes), the command has ended, or ``timeout`` seconds have passed; returns the number
+        of publishes seen. Polled every 2 ms, far less than one unit and its publish (a checkpoint, an fsync and a
+        copy of the store) take."""
+        def identity() -> int | None:
+            try:
+                return store.stat().st_ino
+            except FileNotFoundError:  # between the rename's two halves on some file systems
+                return None
+
+        seen, last, deadline = 0, identity(), time.monotonic() + timeout
+        while seen < count and self.process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.002)
+            current = identity()
+            if current is not None and current != last:
+                seen, last = seen + 1, current
+        return seen
 
     def kill(self) -> int:
         """SIGKILL the command (if it is still running) and return its exit code."""

@@ -9,10 +9,11 @@ clean ingest of the same inputs leaves (:func:`tests.faults.run_digests`).
 Trials run in chains: a chain starts from the starting store, and each later trial of the chain starts from the store
 (and the working copy) the previous kill left behind, so it also checks that a killed writer's leftovers do not hurt
 the next one. A chain ends when an ingest gets to finish (after four trials, one is left to), which must reach the
-clean ingest's state; after the last trial the installed ``sprintboard`` command finishes the job. Odd trials publish
-after every unit (so a kill can land between two publishes), even ones publish once at the end, as ``sprintboard
-ingest`` does for a batch shorter than 30 s. The delays are seeded: uniform between 0 and the duration of a clean
-ingest, measured first.
+clean ingest's state; after the last trial the installed ``sprintboard`` command finishes the job. Even trials publish
+once at the end, as ``sprintboard ingest`` does for a batch shorter than 30 s, and are killed after a delay uniform
+between 0 and the duration of a clean ingest, measured first. Odd trials publish after every unit and are killed
+after a seeded number of publishes (0 to 3, watched on the store file) and then a delay uniform within one unit's
+share of that duration -- so kills land between two publishes however fast or slow the machine is.
 """
 
 from __future__ import annotations
@@ -163,9 +164,11 @@ def test_a_killed_ingest_leaves_each_run_as_before_or_after_and_the_next_ingest_
             shutil.copyfile(base, store)
             previous = before
         every_unit = trial % 2 == 1
-        delay = rng.uniform(0.0, duration)
+        publishes = rng.randrange(len(units) - 1) if every_unit else 0
+        delay = rng.uniform(0.0, duration / len(units) if every_unit else duration)
         found = _leftovers(store)
         command = start_command(ingest(store), store.parent / f"trial-{trial}", publish_every_unit=every_unit)
+        seen = command.wait_for_publishes(store, publishes)
         time.sleep(delay)
         code = command.kill()
         assert code in (0, -9), command.stderr
@@ -177,7 +180,8 @@ def test_a_killed_ingest_leaves_each_run_as_before_or_after_and_the_next_ingest_
             assert states in (previous, after), f"{previous} became {states}"
         if code == 0:
             assert states == after and not _leftovers(store)
-        outcomes.append({"trial": trial, "chain": chain, "every_unit": every_unit, "delay": round(delay, 2),
+        outcomes.append({"trial": trial, "chain": chain, "every_unit": every_unit, "publishes": (publishes, seen),
+                         "delay": round(delay, 2),
                          "code": code, "found": found, "left": _leftovers(store), "moved": states != previous,
                          "states": "".join(state[0] for state in states)})
         previous, length = states, length + 1

@@ -24,7 +24,7 @@ run: $(STAMP) $(DB)
 	SPRINTBOARD_DB=$(DB) $(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from pathlib import Path
 
@@ -32,13 +34,22 @@ def con():
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The real demo: models trained on UCI Adult, logged with wandb offline, loaded into a store (built once)."""
+    """The real demo: models trained on UCI Adult, logged with wandb offline, loaded into a store -- built once per
+    test run. With ``pytest -n`` the workers share one build: the first to take the lock builds it in the run's
+    common temporary folder, the others wait for it. Tests never change it (``demo_store`` gives a copy)."""
     from sprintboard.demo.build import build_demo_store
 
-    root = tmp_path_factory.mktemp("demo")
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        root = tmp_path_factory.mktemp("demo")
+    else:
+        root = tmp_path_factory.getbasetemp().parent / "demo"
+        root.mkdir(exist_ok=True)
     db = root / "demo.duckdb"
-    summary = build_demo_store(db, ADULT_CSV, root / "inputs")
-    return {"db": db, "inputs": root / "inputs", "summary": summary}
+    with open(root / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db.exists():
+            build_demo_store(db, ADULT_CSV, root / "inputs")
+    return {"db": db, "inputs": root / "inputs"}
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from pathlib import Path
 import click
 
 from sprintboard.cli_output import FORMATS, render_rows, to_json
-from sprintboard.ingest.wandb_api_run import RUN_STATES
 from sprintboard.store import InputError, StoreError, queries, read_connection, resolve_db_path
 
+# The states W&B's API reports (wandb.apis.public.Run.state), for `sync --state`.
+RUN_STATES = ("running", "finished", "failed", "crashed", "killed", "preempting", "preempted", "pending")
 EXIT_FAILURE = 1
 EXIT_SOME_REJECTED = 2
 

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 MISSING_GROUP = "(missing)"
 INTERSECTION = " × "
@@ -240,6 +239,9 @@ def auc_values(
     Its denominator is the smaller class, min(actual positives, actual negatives): AUC compares every actual positive
     with every actual negative, so the rarer class limits it.
     """
+    # Imported here: scikit-learn takes over a second to import, which the commands without a bias check would pay.
+    from sklearn.metrics import roc_auc_score
+
     values = np.full(len(part.groups), np.nan)
     for group in range(len(part.groups)):
         in_group = part.codes == group

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sprintboard.analytics.criteria import Condition, CriteriaError, parse_criteria
 
@@ -75,6 +74,9 @@ class Verdict:
 
 def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """The two-sided t-interval of the mean of ``values`` (at least two)."""
+    # Imported here: scipy.stats takes about a second to import, which every command would pay.
+    from scipy import stats
+
     mean = float(values.mean())
     half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
     return mean - half, mean + half

@@ -28,8 +28,6 @@ from sprintboard.ingest.parsed import ParsedRun, ParsedTable, flatten, parse_utc
 from sprintboard.ingest.wandb_side_files import table_step_from_name
 
 TABLE_FILE = "table-file"
-# The states the API reports (wandb.apis.public.Run.state).
-RUN_STATES = ("running", "finished", "failed", "crashed", "killed", "preempting", "preempted", "pending")
 # W&B keeps these summary values in wandb.h5 or its data API; the summary JSON only holds a placeholder.
 _HELD_ELSEWHERE = {"numpy.ndarray", "tensorflow.Tensor", "torch.Tensor", "data-frame"}
 # media/table/<key>_<step>_<hash>.table.json
